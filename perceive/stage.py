@@ -1,0 +1,62 @@
+"""The stage interface: one model, one job, lazy loading.
+
+A :class:`FrameStage` sees keyframe batches in time order (and the observations
+earlier stages made on the same batch); an :class:`AudioStage` sees the audio
+track once. Both load their model on first use, through the process-wide
+:func:`~perceive.models.model_cache`, so two stages sharing a model load it once.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from perceive.models import ResolvedModel, model_cache
+from perceive.records import ModelInfo, Observation
+from perceive.video import Frame
+
+
+class Stage(ABC):
+    """Base of every perception stage."""
+
+    name: ClassVar[str]          # stage name used by --stages and in records
+    role: ClassVar[str]          # registry role of its model
+
+    def __init__(self, model: ResolvedModel, device: str = "cpu"):
+        self.spec = model
+        self.device = device
+
+    @property
+    def model(self) -> Any:
+        """The loaded model, loaded once per process on first access."""
+        key = (type(self).load_model.__qualname__, self.spec.backend, self.spec.location, self.device)
+        return model_cache().get(key, self.load_model)
+
+    @abstractmethod
+    def load_model(self) -> Any:
+        """Load and return the model from ``self.spec`` onto ``self.device``."""
+
+    def info(self) -> ModelInfo:
+        """The model record for headers and JSONL."""
+        return self.spec.info()
+
+
+class FrameStage(Stage):
+    """A stage over keyframes, fed batch after batch."""
+
+    @abstractmethod
+    def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
+        """Observations for one batch; ``earlier`` holds what previous stages saw in it."""
+
+    def finish(self) -> list[Observation]:
+        """Observations that need the whole video (e.g. track exits); called once at the end."""
+        return []
+
+
+class AudioStage(Stage):
+    """A stage over the 16 kHz mono audio track."""
+
+    @abstractmethod
+    def transcribe(self, audio: np.ndarray) -> list[Observation]:
+        """Observations for the whole track."""

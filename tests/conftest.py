@@ -1,0 +1,47 @@
+"""Shared fixtures: the real clips in ../shared/clips (skipped when absent) and tiny models."""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIPS = Path(os.environ.get("VIDEOCHAT_CLIPS", ROOT.parent / "shared" / "clips"))
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own perception cache and runs offline."""
+    monkeypatch.setenv("VIDEOCHAT_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("VIDEOCHAT_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("YOLO_OFFLINE", "1")
+
+
+def clip(name: str) -> Path:
+    """Path of a real clip in ../shared/clips, or skip the test when it is not there."""
+    path = CLIPS / name
+    if not path.exists():
+        pytest.skip(f"real clip {name} not available (../shared/clips)")
+    return path
+
+
+def manifest() -> dict[str, dict[str, str]]:
+    """MANIFEST.tsv rows keyed by file name (empty when the clips are absent)."""
+    path = CLIPS / "MANIFEST.tsv"
+    if not path.exists():
+        return {}
+    with open(path, newline="") as f:
+        return {row["filename"]: row for row in csv.DictReader(f, delimiter="\t")}
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """One tiny random-weight model per role, built once per test session."""
+    from perceive.tiny import make_tiny_models
+
+    return make_tiny_models(tmp_path_factory.mktemp("tiny-models"))
