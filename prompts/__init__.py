@@ -1,0 +1,19 @@
+"""Prompt templates as text files: ``load("system")`` reads ``prompts/system.txt``.
+
+Templates use ``str.format`` placeholders such as ``{fps}`` and ``{context}``;
+literal braces in a template are doubled (``{{`` and ``}}``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+PROMPTS = Path(__file__).resolve().parent
+
+
+def load(name: str) -> str:
+    """The text of ``prompts/NAME.txt`` (without its trailing newline)."""
+    path = PROMPTS / f"{name}.txt"
+    if not path.is_file():
+        available = ", ".join(sorted(p.stem for p in PROMPTS.glob("*.txt")))
+        raise FileNotFoundError(f"no prompt named '{name}' in {PROMPTS} (available: {available})")
+    return path.read_text(encoding="utf-8").rstrip("\n")
