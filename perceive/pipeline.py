@@ -122,7 +122,8 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     report("done", info.duration, info.duration)
 
     observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
-    return Perception(video=info, fps_sampled=settings.fps, models=[s.info() for s in stages],
+    models = list({(s.info().role, s.info().name): s.info() for s in stages}.values())
+    return Perception(video=info, fps_sampled=settings.fps, models=models,
                       observations=observations, notes=notes,
                       timings={k: round(v, 3) for k, v in timings.items()})
 
