@@ -1,0 +1,228 @@
+"""Where textualize runs its videos: in this process, on a local process pool, or on Ray.
+
+Every engine takes the same :class:`~chat.textualize.Job` list and yields one
+:class:`~chat.textualize.TextualizedVideo` per job, in completion order, to the
+parent, which alone writes the output. Each worker process (or Ray actor)
+builds the perception stages once and keeps their models loaded for every video
+it is given. A worker that dies takes only its current video down: that video
+gets an error record and a fresh worker carries on with the rest.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+
+from chat import pool
+from chat.textualize import Job, Report, StageEvent, TextualizedVideo, textualize_one
+from perceive.pipeline import PerceptionSettings
+
+# environment a worker needs to resolve and load models the way the parent does
+FORWARDED_ENV_PREFIXES = ("VIDEOCHAT_", "HF_", "TRANSFORMERS_", "YOLO_")
+
+
+def forwarded_env() -> dict[str, str]:
+    """The variables (offline mode, model overrides, cache folder) workers must share with the parent."""
+    return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV_PREFIXES)}
+
+
+def _died(job: Job, settings: PerceptionSettings, why: str) -> TextualizedVideo:
+    return TextualizedVideo(path=job.path, content_hash=job.content_hash, settings_key=job.settings_key,
+                            fps=settings.fps, stages=list(settings.stages), error=why)
+
+
+class InlineEngine:
+    """Run every video in this process, one after the other (``--workers 1``)."""
+
+    def run(self, jobs: list[Job], settings: PerceptionSettings, report: Report,
+            use_cache: bool = True) -> Iterator[TextualizedVideo]:
+        for job in jobs:
+            yield textualize_one(job, settings, report, worker="main", use_cache=use_cache)
+
+
+# --- local process pool ------------------------------------------------------------------------
+
+class LocalEngine:
+    """A pool of ``workers`` spawned processes on this machine (default: one per core)."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+
+    def run(self, jobs: list[Job], settings: PerceptionSettings, report: Report,
+            use_cache: bool = True) -> Iterator[TextualizedVideo]:
+        workers = min(self.workers, len(jobs))
+        if workers <= 1:
+            yield from InlineEngine().run(jobs, settings, report, use_cache)
+            return
+        import multiprocessing
+
+        from perceive.models import select_device
+
+        # decided once here, so that workers need not import torch just to look for a GPU
+        settings = replace(settings, device=select_device(settings.device))
+        context = multiprocessing.get_context("spawn")
+        events = context.Queue()
+        threads = max(1, (os.cpu_count() or 1) // workers)
+
+        def new_pool() -> ProcessPoolExecutor:
+            return ProcessPoolExecutor(workers, mp_context=context, initializer=pool.init_worker,
+                                       initargs=(events, threads, os.getpid()))
+
+        pending, running = deque(jobs), {}
+        executor = new_pool()
+        try:
+            while pending or running:
+                while pending and len(running) < workers:  # a window: a crash loses in-flight jobs only
+                    job = pending.popleft()
+                    running[executor.submit(pool.work, job, settings, use_cache)] = job
+                done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                _drain(events, report)
+                broken = False
+                for future in done:
+                    job = running.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        yield _died(job, settings, "worker process died while textualizing this video")
+                if broken:
+                    for job in running.values():
+                        yield _died(job, settings, "worker process died while textualizing this video")
+                    running.clear()
+                    _stop(executor)
+                    executor = new_pool()
+            _drain(events, report)
+        finally:
+            _stop(executor)
+            events.close()
+
+
+def _drain(events, report: Report) -> None:
+    while True:
+        try:
+            report(events.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    processes = list(getattr(executor, "_processes", {}).values())  # terminate: an interrupt must not wait
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+
+
+# --- Ray ---------------------------------------------------------------------------------------
+
+
+class TextualizeWorker:
+    """A Ray actor holding one set of loaded models; ``events`` reports its progress while it works."""
+
+    def __init__(self, settings: PerceptionSettings, env: dict[str, str], use_cache: bool, name: str):
+        os.environ.update(env)
+        self.settings, self.use_cache, self.name = settings, use_cache, name
+        self._events: list[StageEvent] = []
+        self._lock = threading.Lock()
+
+    def _report(self, event: StageEvent) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    def run(self, job: Job) -> str:
+        """Textualize one video; the record comes back as its JSON line."""
+        return textualize_one(job, self.settings, self._report, self.name, self.use_cache).model_dump_json()
+
+    def events(self) -> list[StageEvent]:
+        """Progress events since the last call."""
+        with self._lock:
+            out, self._events = self._events, []
+        return out
+
+
+class RayEngine:
+    """Run on a Ray cluster (``address``; default: ``$RAY_ADDRESS`` or a local instance).
+
+    One actor per worker, each with its own models. When the cluster has GPUs
+    (and ``--device`` is not cpu), actors ask for them: one GPU each by default,
+    a share of them when ``workers`` exceeds the GPU count.
+    """
+
+    def __init__(self, workers: int | None = None, address: str | None = None):
+        self.workers, self.address = workers, address
+
+    def run(self, jobs: list[Job], settings: PerceptionSettings, report: Report,
+            use_cache: bool = True) -> Iterator[TextualizedVideo]:
+        import ray
+
+        started = not ray.is_initialized()
+        if started:
+            local = not (self.address or os.environ.get("RAY_ADDRESS"))
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                     **({"num_cpus": self.workers or os.cpu_count()} if local else {}))
+        actors: list = []
+        try:
+            worker_cls, count, use_gpu = self._actor_class(ray, settings, len(jobs))
+            # the device follows from what the actors asked for; they need not import torch to find out
+            settings = replace(settings, device=settings.device or ("cuda" if use_gpu else "cpu"))
+            env = forwarded_env()
+            spawn = lambda i: worker_cls.remote(settings, env, use_cache, f"ray {i}")  # noqa: E731
+            actors = [spawn(i) for i in range(count)]
+            yield from self._dispatch(ray, jobs, settings, report, actors, spawn)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+            if started:
+                ray.shutdown()
+
+    def _actor_class(self, ray, settings: PerceptionSettings, jobs: int):
+        resources = ray.cluster_resources()
+        gpus = resources.get("GPU", 0.0)
+        use_gpu = gpus > 0 and not (settings.device or "").startswith("cpu")
+        count = self.workers or (int(gpus) if use_gpu else int(resources.get("CPU", 1)))
+        count = max(1, min(count, jobs))
+        num_gpus = min(1.0, gpus / count) if use_gpu else 0
+        return ray.remote(num_cpus=1, num_gpus=num_gpus, max_concurrency=2)(TextualizeWorker), count, use_gpu
+
+    def _dispatch(self, ray, jobs, settings, report, actors, spawn) -> Iterator[TextualizedVideo]:
+        from ray.exceptions import GetTimeoutError, RayActorError, RayError
+
+        pending, idle, running = deque(jobs), list(actors), {}
+        while pending or running:
+            while pending and idle:
+                actor, job = idle.pop(), pending.popleft()
+                running[actor.run.remote(job)] = (actor, job)
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+            try:
+                for events in ray.get([a.events.remote() for a, _ in running.values()], timeout=5):
+                    for event in events:
+                        report(event)
+            except (GetTimeoutError, RayError):
+                pass  # progress is best effort; results are not
+            for ref in ready:
+                actor, job = running.pop(ref)
+                try:
+                    yield TextualizedVideo.model_validate_json(ray.get(ref))
+                    idle.append(actor)
+                except RayActorError:
+                    yield _died(job, settings, "Ray worker died while textualizing this video")
+                    replacement = spawn(len(actors))
+                    actors.append(replacement)
+                    idle.append(replacement)
+                except RayError as exc:
+                    yield _died(job, settings, f"Ray task failed: {exc}")
+                    idle.append(actor)
+
+
+def make_engine(name: str, workers: int | None = None, ray_address: str | None = None):
+    """The engine called ``name``: ``local`` (process pool; in-process for one worker) or ``ray``."""
+    if name == "local":
+        return LocalEngine(workers)
+    if name == "ray":
+        return RayEngine(workers, ray_address)
+    raise ValueError(f"unknown engine '{name}'; choose local or ray")
