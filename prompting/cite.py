@@ -1,0 +1,53 @@
+"""Ground an answer in the context: name the time of the timeline line that supports it.
+
+Small local LLMs often answer correctly but forget the time. :func:`cite` finds
+the timeline line sharing the most content words with the answer and, when the
+overlap is strong enough and the answer names no time itself, appends
+``(at m:ss)``. Nothing is appended when no line supports the answer, so a
+citation is never invented.
+"""
+from __future__ import annotations
+
+import re
+
+from prompting.context import Line, clock, parse_context
+
+_WORD = re.compile(r"[a-z0-9']+")
+_STOPWORDS = frozenset(
+    "the a an and or of in on at to is are was were be been it its this that there their his her he she they "
+    "you your i my me we our with for by from as not no yes video shows show does do did what when where who "
+    "which how second seconds time context says said".split()
+)
+_TIME = re.compile(r"\b\d+:\d\d\b|\bsecond \d+|\b\d+(?:\.\d+)? ?s\b")
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of ``text`` that carry meaning (no stopwords, no 1-letter words)."""
+    return {w.strip("'") for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS}
+
+
+def supporting_line(answer: str, context: str, min_overlap: int = 2) -> Line | None:
+    """The timeline line of ``context`` that shares the most content words with ``answer``.
+
+    A line qualifies when it shares at least ``min_overlap`` words, or every content
+    word of a short answer; the earliest line wins a tie.
+    """
+    words = content_words(answer)
+    if not words:
+        return None
+    best, best_overlap = None, 0
+    for line in parse_context(context)[1]:
+        overlap = len(words & content_words(line.body))
+        if overlap > best_overlap:
+            best, best_overlap = line, overlap
+    if best_overlap >= min(min_overlap, len(words)):
+        return best
+    return None
+
+
+def cite(answer: str, context: str) -> str:
+    """The citation to append to ``answer`` (``" (at 0:03)"``), or ``""`` when none is due."""
+    if not answer.strip() or _TIME.search(answer.lower()):
+        return ""
+    line = supporting_line(answer, context)
+    return f" (at {clock(line.start)})" if line else ""

