@@ -90,7 +90,7 @@ def test_pipeline_with_tiny_models_on_real_clip(tiny):
     stages, notes = build_stages(settings)
     result = perceive_video(path, settings, stages=stages, notes=notes)
 
-    assert notes == [] and [m.role for m in result.models] == ["detector", "captioner", "captioner"]
+    assert notes == [] and [m.role for m in result.models] == ["detector", "captioner"]
     assert all(m.weights == "random" and "random weights" in m.describe() for m in result.models)
     assert {o.stage for o in result.observations} == {"detection", "track", "caption", "dense_caption"}
     assert len(result.by_stage("caption")) == 10
