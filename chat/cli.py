@@ -117,7 +117,8 @@ def models(
             paths = make_tiny_models(make_tiny)
         for role, path in paths.items():
             console.print(f"{role}: {path}", highlight=False)
-        console.print(f"use them with: " + " ".join(f"-m {r}={p}" for r, p in paths.items()), highlight=False)
+        console.print("use them with: " + " ".join(f"-m {r}={p}" for r, p in paths.items()), highlight=False,
+                      soft_wrap=True)
         return
     with one_line_errors():
         overrides = parse_overrides(model)
