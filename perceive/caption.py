@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 from PIL import Image
 
 from perceive.models import ResolvedModel, mark_random
@@ -73,14 +74,51 @@ class CaptionerStage(FrameStage):
         return [clean_caption(t) for t in cap.processor.batch_decode(ids, skip_special_tokens=True)]
 
 
+def thumbnail(image) -> np.ndarray:
+    """A 32x32 grey thumbnail, the cheap fingerprint used to spot near-duplicate keyframes."""
+    return np.asarray(Image.fromarray(image).convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float32)
+
+
 class CaptionStage(CaptionerStage):
-    """A caption for every keyframe."""
+    """A caption for every keyframe; a near-duplicate of the last captioned keyframe reuses its caption.
+
+    Keyframes whose 32x32 grey thumbnail differs from the last captioned one by less
+    than ``reuse_below`` grey levels on average (0 turns this off) are not captioned
+    again: a talking head or a static shot costs one caption, not one per second.
+    """
 
     name = "caption"
 
+    def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20,
+                 reuse_below: float = 3.0):
+        super().__init__(model, device, max_new_tokens)
+        self.reuse_below = reuse_below
+        self.finish()
+
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
-        texts = self.caption([Image.fromarray(f.image) for f in frames])
-        return [Observation(stage="caption", start=f.time, text=t) for f, t in zip(frames, texts) if t]
+        if frames and frames[0].time < self.last_time:  # a new video started
+            self.finish()
+        thumbs = [thumbnail(f.image) for f in frames]
+        fresh, reference = [], self.reference
+        for i, thumb in enumerate(thumbs):
+            if reference is None or float(np.abs(thumb - reference).mean()) >= self.reuse_below:
+                fresh.append(i)
+                reference = thumb
+        captions = dict(zip(fresh, self.caption([Image.fromarray(frames[i].image) for i in fresh])))
+        out = []
+        for i, frame in enumerate(frames):
+            if i in captions:
+                self.reference, self.text = thumbs[i], captions[i]
+            self.last_time = frame.time
+            if self.text:
+                out.append(Observation(stage="caption", start=frame.time, text=self.text))
+        return out
+
+    def finish(self) -> list[Observation]:
+        """Forget the last captioned keyframe (the next video starts afresh)."""
+        self.reference: np.ndarray | None = None   # thumbnail of the last captioned keyframe
+        self.text, self.last_time = "", -1.0
+        return []
 
 
 class Region(NamedTuple):

@@ -9,7 +9,7 @@ from perceive.caption import CaptionStage, DenseCaptionStage, clean_caption, cro
 from perceive.models import model_cache, resolve_value
 from perceive.pipeline import PerceptionSettings, build_stages, perceive_video
 from perceive.records import Box, Observation
-from perceive.video import iter_keyframes, probe
+from perceive.video import Frame, iter_keyframes, probe
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,23 @@ def test_caption_every_keyframe(tiny, bikes_frames):
     out = stage.process(bikes_frames[:4], []) + stage.process(bikes_frames[4:], [])
     assert [o.start for o in out] == [f.time for f in bikes_frames] == [float(t) for t in range(10)]
     assert all(o.stage == "caption" and o.text.strip() and len(o.text.split()) <= 6 for o in out)
+
+
+def test_near_duplicate_keyframes_reuse_the_last_caption(tiny, bikes_frames):
+    stage = captioner(tiny)
+    captioned = []
+    real_caption = stage.caption
+    stage.caption = lambda images: captioned.append(len(images)) or real_caption(images)
+    still = [Frame(time=float(t), image=bikes_frames[0].image) for t in range(4)]
+    cut = [Frame(time=4.0, image=bikes_frames[5].image)]
+    out = stage.process(still[:2], []) + stage.process(still[2:] + cut, [])
+    assert captioned == [1, 1]   # one caption for the still shot, one for the cut
+    assert [o.start for o in out] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert len({o.text for o in out[:4]}) == 1
+    stage.reuse_below = 0.0
+    stage.finish()
+    stage.process(still, [])
+    assert captioned[-1] == 4
 
 
 def test_dense_captions_every_interval_on_thirds_without_detections(tiny, bikes_frames):
