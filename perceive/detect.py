@@ -8,7 +8,9 @@ leaves at 10 s".
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,33 @@ from perceive.stage import FrameStage
 from perceive.video import Frame
 
 
+@contextmanager
+def keep_torch_threads():
+    """Undo ultralytics' thread settings on exit.
+
+    Importing ultralytics sets ``OMP_NUM_THREADS=1`` and its predictor calls
+    ``torch.set_num_threads(cores - 1)``: on 2 cores every later stage (BLIP,
+    VideoMAE) would run on one thread, about 1.5x slower.
+    """
+    import torch
+
+    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        if omp is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = omp
+
+
 def load_yolo(location: str) -> Any:
     """Load an ultralytics YOLO model from a ``.pt`` path (or a hub name such as ``yolo11n.pt`` online)."""
-    from ultralytics import YOLO
+    with keep_torch_threads():
+        from ultralytics import YOLO
 
-    return YOLO(location, verbose=False)
+        return YOLO(location, verbose=False)
 
 
 @dataclass
@@ -85,9 +109,10 @@ class DetectionStage(FrameStage):
             self.reset()
             for tracker in getattr(model.predictor, "trackers", None) or []:
                 tracker.reset()
-        results = model.track([np.ascontiguousarray(f.image[..., ::-1]) for f in frames], persist=True,
-                              tracker=self.tracker, conf=self.conf, max_det=self.max_det, imgsz=self.imgsz,
-                              device=self.device, batch=len(frames), verbose=False, save=False)
+        with keep_torch_threads():
+            results = model.track([np.ascontiguousarray(f.image[..., ::-1]) for f in frames], persist=True,
+                                  tracker=self.tracker, conf=self.conf, max_det=self.max_det, imgsz=self.imgsz,
+                                  device=self.device, batch=len(frames), verbose=False, save=False)
         out = []
         for frame, result in zip(frames, results):
             out += self._observations(frame.time, result)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from conftest import clip
 
 from perceive.detect import DetectionStage, Track
 from perceive.models import model_cache, resolve_value
 from perceive.records import Box
-from perceive.video import iter_keyframes, probe
+from perceive.video import Frame, iter_keyframes, probe
 
 POSITIONS = {"top left", "top", "top right", "left", "center", "right", "bottom left", "bottom", "bottom right"}
 TRACK_TEXT = re.compile(r"^.+ #\d+ appears at [\d.]+ s and (leaves at [\d.]+ s|is visible until the end)$")
@@ -97,3 +98,16 @@ def test_track_summaries_name_exits_and_the_end(tiny_yolo):
     assert texts == ["dog #7 appears at 0 s and is visible until the end",
                      "person #3 appears at 3 s and leaves at 10 s"]
     assert stage.tracks == {} and stage.finish() == []
+
+
+def test_detection_leaves_torch_threads_alone(tmp_path):
+    """ultralytics would drop torch to cores-1 threads; later stages must keep theirs."""
+    import torch
+
+    from perceive.tiny import make_tiny_models
+
+    tiny = make_tiny_models(tmp_path, ["detector"])["detector"]
+    torch.set_num_threads(2)
+    stage = DetectionStage(resolve_value("detector", str(tiny)), "cpu", imgsz=64)
+    stage.process([Frame(time=0.0, image=np.zeros((64, 64, 3), np.uint8))], [])
+    assert torch.get_num_threads() == 2
