@@ -68,7 +68,7 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
         try:
             spec = resolve(role, settings.models)
         except ModelUnavailable as exc:
-            notes.append(f"{name} skipped: {exc}")
+            notes.append(f"{name} skipped: model not available; {exc}")
             continue
         stages.append(stage_class(name)(spec, device, **settings.stage_options.get(name, {})))
     return stages, notes

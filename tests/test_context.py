@@ -149,3 +149,15 @@ def test_prompts_load_and_fill():
     assert load("postprocess").format(text="A dog. A dog.").endswith("Paragraph:\nA dog. A dog.")
     with pytest.raises(FileNotFoundError, match="available: .*system"):
         load("nope")
+
+
+def test_skipped_stage_notes_are_short_in_the_context():
+    from perceive.pipeline import PerceptionSettings, build_stages
+    from perceive.records import Perception, VideoInfo
+
+    _, notes = build_stages(PerceptionSettings(stages=("caption",)))   # offline: no BLIP weights here
+    assert notes and "VIDEOCHAT_MODEL_CAPTIONER" in notes[0]             # the user is told how to fix it
+    video = VideoInfo(path="x.mp4", duration=3.0, width=64, height=64, fps=25.0, has_audio=False)
+    text = build_context(Perception(video=video, fps_sampled=1.0, notes=notes))
+    assert "Note: caption skipped: model not available\n" in text
+    assert "blip" not in text.lower() and "VIDEOCHAT_MODEL" not in text
