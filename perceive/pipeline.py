@@ -20,6 +20,9 @@ from perceive.records import Observation, Perception
 from perceive.stage import AudioStage, FrameStage, Stage
 from perceive.video import iter_keyframes, load_audio, probe
 
+PIPELINE_VERSION = 2
+"""Part of every cache key: bump it when a change alters what the stages record."""
+
 ProgressFn = Callable[[str, float, float], None]
 """Called as ``progress(label, done_seconds, total_seconds)`` while a video is processed."""
 
@@ -46,6 +49,7 @@ class PerceptionSettings:
     def cache_key(self, stages: list[Stage]) -> str:
         """A digest of every setting and resolved model that shapes the observations."""
         payload = {
+            "version": PIPELINE_VERSION,
             "fps": self.fps, "stages": self.stages, "max_side": self.max_side,
             "scene": self.scene_threshold, "options": self.stage_options,
             "models": sorted((s.name, s.spec.backend, s.spec.location) for s in stages),
