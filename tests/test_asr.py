@@ -1,30 +1,18 @@
 """ASR stage: a tiny random openai-whisper checkpoint, and real faster-whisper tiny.en on GRID speech."""
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
-from conftest import clip, manifest
+from bench.quality import grid_references
+from bench.scoring import word_error_rate
+from conftest import CLIPS, clip
 from perceive.asr import AsrStage, build_tiny
 from perceive.models import resolve, resolve_value
 from perceive.pipeline import PerceptionSettings, perceive_video
 from perceive.video import SAMPLE_RATE, load_audio, probe
 
-GRID = sorted(name for name in manifest() if name.startswith("grid_"))
-DIGITS = dict(zip("0123456789", "zero one two three four five six seven eight nine".split()))
-
-
-def normalize(text: str) -> str:
-    """Lower case, digits spelled out, punctuation dropped: the GRID transcript style."""
-    text = re.sub(r"\d", lambda m: f" {DIGITS[m.group()]} ", text.lower())
-    return " ".join(re.sub(r"[^a-z' ]", " ", text).split())
-
-
-def reference(name: str) -> str:
-    """The sentence a GRID clip says, quoted in its MANIFEST description."""
-    return re.search(r"says (?:the fixed-grammar sentence )?'([^']+)'", manifest()[name]["description"]).group(1)
+GRID_REFERENCES = grid_references(CLIPS)   # GRID clip -> the sentence it says (MANIFEST.tsv)
 
 
 @pytest.fixture(scope="module")
@@ -73,20 +61,19 @@ def test_default_asr_is_packaged_faster_whisper(real_asr):
 
 @pytest.mark.slow
 def test_faster_whisper_tiny_en_on_grid(real_asr):
-    jiwer = pytest.importorskip("jiwer")
-    if not GRID:
+    if not GRID_REFERENCES:
         pytest.skip("GRID clips not available")
     errors = []
-    for name in GRID:
+    for name, sentence in sorted(GRID_REFERENCES.items()):
         info = probe(clip(name))
         observations = real_asr.transcribe(load_audio(info))
         assert observations, name
         for o in observations:
             assert 0.0 <= o.start <= o.end <= info.duration + 0.05 and o.language == "en"
             assert 0.0 < o.score <= 1.0
-        heard = normalize(" ".join(o.text for o in observations))
-        errors.append(jiwer.wer(reference(name), heard))
-        print(f"{name}: {reference(name)!r} -> {heard!r} WER {errors[-1]:.2f}")
+        heard = " ".join(o.text for o in observations)
+        errors.append(word_error_rate(sentence, heard).wer)
+        print(f"{name}: {sentence!r} -> {heard!r} WER {errors[-1]:.2f}")
     mean = sum(errors) / len(errors)
     print(f"mean WER over {len(errors)} GRID clips: {mean:.3f}")
     assert mean < 0.5
