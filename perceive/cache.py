@@ -50,6 +50,6 @@ def perceive_cached(video: str | Path, settings: PerceptionSettings | None = Non
         cached = Perception.model_validate_json(path.read_text())
         cached.video.path = str(video)
         return cached
-    result = perceive_video(video, settings, stages=stages, notes=notes, progress=progress)
+    result = perceive_video(video, settings, stages=stages, notes=notes, progress=progress, info=info)
     write_atomic(path, result.model_dump_json())
     return result

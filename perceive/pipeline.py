@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from perceive.models import STAGES, ModelUnavailable, resolve, select_device
-from perceive.records import Observation, Perception
+from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
 from perceive.video import iter_keyframes, load_audio, probe
 
@@ -80,14 +80,15 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
 
 def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
                    stages: list[Stage] | None = None, notes: list[str] | None = None,
-                   progress: ProgressFn | None = None) -> Perception:
+                   progress: ProgressFn | None = None, info: VideoInfo | None = None) -> Perception:
     """Run the perception pipeline on one video file.
 
     ``stages``/``notes`` may be passed pre-built (a batch reuses loaded models);
-    otherwise they are built from ``settings``.
+    otherwise they are built from ``settings``. ``info`` is the file's
+    :func:`~perceive.video.probe` result when the caller already has it.
     """
     settings = settings or PerceptionSettings()
-    info = probe(path)
+    info = info or probe(path)
     if stages is None:
         stages, notes = build_stages(settings)
     notes = list(notes or [])
