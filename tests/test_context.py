@@ -161,3 +161,12 @@ def test_skipped_stage_notes_are_short_in_the_context():
     text = build_context(Perception(video=video, fps_sampled=1.0, notes=notes))
     assert "Note: caption skipped: model not available\n" in text
     assert "blip" not in text.lower() and "VIDEOCHAT_MODEL" not in text
+
+
+def test_cleaned_context_matches_golden():
+    """The cleanup hook's output, byte for byte (what the cleaner sees and where its text lands)."""
+    text = build_context(sample_perception(), cleanup=Shouting())
+    path = GOLDEN.with_name("context_cleaned.txt")
+    if os.environ.get("VIDEOCHAT_UPDATE_GOLDEN"):
+        path.write_text(text + "\n")
+    assert text + "\n" == path.read_text()

@@ -118,3 +118,19 @@ def test_segment_summary_is_extractive_and_short(hour):
 def test_keyword_scores_prefer_rare_terms():
     scores = keyword_scores("violin giraffe", ["a dog", "a giraffe", "a giraffe plays the violin", ""])
     assert scores.argmax() == 2 and scores[0] == 0 and scores[1] > 0
+
+
+FITTED_GOLDEN = __import__("pathlib").Path(__file__).parent / "golden" / "fitted.txt"
+FITS = [("What animal plays the violin?", 4000), ("What happens at 20:00?", 2500),
+        ("What animal plays the violin?", 600), ("What animal plays the violin?", 200),
+        ("What animal plays the violin?", 40), ("anything?", 5)]
+
+
+def test_fitted_contexts_match_golden(hour):
+    """Window fitting, byte for byte: keyword retrieval, summaries, overview and every budget edge."""
+    import os
+
+    text = "".join(f"=== {q} @ {budget}\n{fit_context(hour, q, budget)}\n" for q, budget in FITS)
+    if os.environ.get("VIDEOCHAT_UPDATE_GOLDEN"):
+        FITTED_GOLDEN.write_text(text)
+    assert text == FITTED_GOLDEN.read_text()
