@@ -25,6 +25,7 @@ from pydantic import BaseModel  # noqa: E402
 
 from bench.measure import Meter, Phase, peak_rss_mb  # noqa: E402
 from bench.records import AskRun, ClipRun, Question, StageRow  # noqa: E402
+from perceive.callbacks import PipelineCallbacks  # noqa: E402 - no heavy imports
 
 
 class ClipSpec(BaseModel):
@@ -39,28 +40,30 @@ class ClipSpec(BaseModel):
     cleanup: bool = True
 
 
-def instrument(stage, meter: Meter, counts: Counter, threads: dict[str, int]) -> None:
-    """Measure every call of ``stage``'s work methods as meter phase ``stage.name``.
+class StageMeter(PipelineCallbacks):
+    """Pipeline callbacks that measure every step of every stage as meter phase ``stage.name``.
 
-    ``counts`` gets the keyframes it saw, ``threads`` the torch thread count its
-    last call started with (ultralytics lowers it after its first prediction).
+    ``counts`` gets the keyframes each stage saw, ``threads`` the torch thread
+    count its last step started with (ultralytics lowers it after its first prediction).
     """
-    import torch
 
-    for method in ("process", "finish", "transcribe"):
-        original = getattr(stage, method, None)
-        if original is None:
-            continue
+    def __init__(self, meter: Meter):
+        self.meter, self.counts, self.threads = meter, Counter(), {}
+        self._open: list = []
 
-        def measured(*args, _original=original, _method=method, **kwargs):
-            if _method == "process":
-                counts[stage.name] += len(args[0])
-            if _method != "finish":
-                threads[stage.name] = torch.get_num_threads()
-            with meter.phase(stage.name):
-                return _original(*args, **kwargs)
+    def on_stage_start(self, stage, step: str, frames: int) -> None:
+        import torch
 
-        setattr(stage, method, measured)
+        if frames:
+            self.counts[stage.name] += frames
+        if step != "finish":
+            self.threads[stage.name] = torch.get_num_threads()
+        phase = self.meter.phase(stage.name)
+        phase.__enter__()
+        self._open.append(phase)
+
+    def on_stage_end(self, stage, step: str, seconds: float, observations) -> None:
+        self._open.pop().__exit__(None, None, None)
 
 
 def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
@@ -81,15 +84,14 @@ def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
     with meter.phase("setup"):  # resolving models, choosing the device (imports torch)
         stages, notes = build_stages(settings)
         has_audio = probe(video).has_audio
-    counts: Counter = Counter()
-    threads: dict[str, int] = {}
     for stage in stages:
         if has_audio or not isinstance(stage, AudioStage):
             with meter.phase(f"load:{stage.name}"):
                 stage.model  # noqa: B018 - loads and caches the model
-        instrument(stage, meter, counts, threads)
+    hooks = StageMeter(meter)
     with meter.phase("perception"):
-        perception = perceive_cached(video, settings, stages=stages, notes=notes, use_cache=False)
+        perception = perceive_cached(video, settings, stages=stages, notes=notes, use_cache=False, callbacks=hooks)
+    counts, threads = hooks.counts, hooks.threads
     with meter.phase("context"):
         build_context(perception)
 

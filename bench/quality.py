@@ -106,7 +106,7 @@ def transcribe(stage, video: Path) -> str:
     from perceive.video import load_audio, probe
 
     audio = load_audio(probe(video))
-    return " ".join(o.text for o in stage.transcribe(audio)) if audio is not None else ""
+    return " ".join(o.text for o in stage.process(audio)) if audio is not None else ""
 
 
 def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console) -> None:

@@ -66,16 +66,18 @@ def run_perception(video: Path, settings, use_cache: bool = True):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from perceive.cache import perceive_cached
+    from perceive.callbacks import PipelineCallbacks
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[pos]}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(f"perceiving {video.name}", total=1.0, pos="")
 
-        def progress(label: str, done: float, total: float) -> None:
-            bar.update(task, description=f"{video.name}: {label}", completed=done / total if total else 0,
-                       pos=f"{done:.0f}/{total:.0f}s")
+        class Bar(PipelineCallbacks):
+            def on_progress(self, label: str, done: float, total: float) -> None:
+                bar.update(task, description=f"{video.name}: {label}", completed=done / total if total else 0,
+                           pos=f"{done:.0f}/{total:.0f}s")
 
-        return perceive_cached(video, settings, progress=progress, use_cache=use_cache)
+        return perceive_cached(video, settings, callbacks=Bar(), use_cache=use_cache)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from perceive.callbacks import PipelineCallbacks
 from perceive.pipeline import PerceptionSettings
 from perceive.records import SCHEMA_VERSION, ModelInfo, Observation
 from perceive.stage import Stage
@@ -104,8 +105,7 @@ def textualize_one(job: Job, settings: PerceptionSettings, report: Report | None
         base["settings_key"] = job.settings_key or settings.cache_key(stages)  # the parent's key decides resumes
         cached = use_cache and bool(job.content_hash) and cache_path(job.content_hash, settings, stages).exists()
         perception = perceive_cached(job.path, settings, use_cache=use_cache, stages=stages, notes=notes,
-                                     progress=lambda label, done, total: emit(StageEvent(worker, name, label,
-                                                                                         done, total)))
+                                     callbacks=_Events(emit, worker, name))
         emit(StageEvent(worker, name, "context", perception.video.duration, perception.video.duration))
         t0 = time.perf_counter()
         context = build_context(perception, cleanup=None)
@@ -118,6 +118,16 @@ def textualize_one(job: Job, settings: PerceptionSettings, report: Report | None
                             duration=perception.video.duration, models=perception.models,
                             observations=perception.observations, notes=perception.notes, context=context,
                             timings=timings, cached=cached)
+
+
+class _Events(PipelineCallbacks):
+    """Pipeline progress as :class:`StageEvent` reports."""
+
+    def __init__(self, emit: Report, worker: str, video: str):
+        self.emit, self.worker, self.video = emit, worker, video
+
+    def on_progress(self, label: str, done: float, total: float) -> None:
+        self.emit(StageEvent(self.worker, self.video, label, done, total))
 
 
 def _describe(exc: Exception) -> str:

@@ -42,7 +42,6 @@ class ActionStage(FrameStage):
     """Label what happens in each ``window_s``-second window with Kinetics-400 actions."""
 
     name = "action"
-    role = "action"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", window_s: float = 4.0,
                  stride_s: float | None = None, top_k: int = 3, windows_per_pass: int = 4):
@@ -53,6 +52,10 @@ class ActionStage(FrameStage):
         self.stride_s = float(stride_s or window_s)
         self.top_k = max(1, int(top_k))
         self.windows_per_pass = max(1, int(windows_per_pass))
+        self.start()
+
+    def start(self, video=None) -> None:
+        """Drop any frames left over: the new video's first window starts at its first keyframe."""
         self._buffer: list[Frame] = []
         self._start: float | None = None  # start of the window being filled
 
@@ -75,8 +78,9 @@ class ActionStage(FrameStage):
         return self._classify(windows)
 
     def finish(self) -> list[Observation]:
+        """Classify the last, possibly shorter, window."""
         windows = self._take_window(final=True) if self._buffer else []
-        self._buffer, self._start = [], None
+        self.start()
         return self._classify(windows)
 
     def _take_window(self, final: bool) -> list[tuple[float, float, list[Frame]]]:

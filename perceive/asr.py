@@ -45,7 +45,6 @@ class AsrStage(AudioStage):
     """Transcribe the audio track with Whisper (faster-whisper or openai-whisper)."""
 
     name = "asr"
-    role = "asr"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", language: str | None = None,
                  beam_size: int = 1, temperature: float | Sequence[float] = 0.0,
@@ -71,7 +70,7 @@ class AsrStage(AudioStage):
                             compute_type="float16" if kind == "cuda" else "int8",
                             cpu_threads=os.cpu_count() or 0, local_files_only=is_offline())
 
-    def transcribe(self, audio: np.ndarray) -> list[Observation]:
+    def process(self, audio: np.ndarray) -> list[Observation]:
         """One observation per non-empty segment of ``audio`` (16 kHz mono float32)."""
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         duration = len(audio) / SAMPLE_RATE

@@ -51,7 +51,6 @@ def clean_caption(text: str) -> str:
 class CaptionerStage(FrameStage):
     """Shared base of the two caption stages: one model, ``caption(images)``."""
 
-    role = "captioner"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20):
         super().__init__(model, device)
@@ -93,11 +92,14 @@ class CaptionStage(CaptionerStage):
                  reuse_below: float = 3.0):
         super().__init__(model, device, max_new_tokens)
         self.reuse_below = reuse_below
-        self.finish()
+        self.start()
+
+    def start(self, video=None) -> None:
+        """Forget the last captioned keyframe: the new video starts afresh."""
+        self.reference: np.ndarray | None = None   # thumbnail of the last captioned keyframe
+        self.text = ""
 
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
-        if frames and frames[0].time < self.last_time:  # a new video started
-            self.finish()
         thumbs = [thumbnail(f.image) for f in frames]
         fresh, reference = [], self.reference
         for i, thumb in enumerate(thumbs):
@@ -109,16 +111,9 @@ class CaptionStage(CaptionerStage):
         for i, frame in enumerate(frames):
             if i in captions:
                 self.reference, self.text = thumbs[i], captions[i]
-            self.last_time = frame.time
             if self.text:
                 out.append(Observation(stage="caption", start=frame.time, text=self.text))
         return out
-
-    def finish(self) -> list[Observation]:
-        """Forget the last captioned keyframe (the next video starts afresh)."""
-        self.reference: np.ndarray | None = None   # thumbnail of the last captioned keyframe
-        self.text, self.last_time = "", -1.0
-        return []
 
 
 class Region(NamedTuple):
@@ -138,14 +133,15 @@ class DenseCaptionStage(CaptionerStage):
                  interval: float = 5.0, top_k: int = 3):
         super().__init__(model, device, max_new_tokens)
         self.interval, self.top_k = interval, top_k
-        self.next_time, self.last_time = 0.0, -1.0
+        self.start()
+
+    def start(self, video=None) -> None:
+        """The new video's first keyframe gets region captions."""
+        self.next_time = 0.0
 
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         regions, crops = [], []
-        if frames and frames[0].time < self.last_time:  # a new video started
-            self.finish()
         for frame in frames:
-            self.last_time = frame.time
             if frame.time + 1e-6 < self.next_time:
                 continue
             self.next_time = (frame.time // self.interval + 1) * self.interval
@@ -155,10 +151,6 @@ class DenseCaptionStage(CaptionerStage):
         texts = self.caption(crops)
         return [Observation(stage="dense_caption", start=r.time, text=t, box=r.box, position=r.box.position(),
                             label=r.label) for r, t in zip(regions, texts) if t]
-
-    def finish(self) -> list[Observation]:
-        self.next_time, self.last_time = 0.0, -1.0  # the next batch starts a new video
-        return []
 
     def regions(self, time: float, earlier: list[Observation]) -> list[Region]:
         """The largest, most confident detections at ``time``, else the frame's thirds."""

@@ -85,16 +85,15 @@ class DetectionStage(FrameStage):
     """
 
     name = "detection"
-    role = "detector"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", conf: float = 0.25,
                  max_det: int = 20, imgsz: int = 640, tracker: str = "bytetrack.yaml"):
         super().__init__(model, device)
         self.conf, self.max_det, self.imgsz, self.tracker = conf, max_det, imgsz, tracker
-        self.reset()
+        self.start()
 
-    def reset(self) -> None:
-        """Forget the tracks seen so far: the next batch starts a new video."""
+    def start(self, video=None) -> None:
+        """Forget the tracks seen so far (and the tracker's state, at the first batch)."""
         self.tracks: dict[int, Track] = {}
         self.last_time: float | None = None
 
@@ -105,8 +104,7 @@ class DetectionStage(FrameStage):
         if not frames:
             return []
         model = self.model
-        if self.last_time is None or frames[0].time < self.last_time:  # a new video
-            self.reset()
+        if self.last_time is None:  # the first batch of this video
             for tracker in getattr(model.predictor, "trackers", None) or []:
                 tracker.reset()
         with keep_torch_threads():
@@ -136,7 +134,7 @@ class DetectionStage(FrameStage):
         return out
 
     def finish(self) -> list[Observation]:
-        """One ``track`` observation per track id, from its first to its last sighting; then reset."""
+        """One ``track`` observation per track id, from its first to its last sighting; then forget them."""
         out = []
         for track_id, track in sorted(self.tracks.items(), key=lambda kv: (kv[1].first, kv[0])):
             name = f"{track.label} #{track_id}"
@@ -147,7 +145,7 @@ class DetectionStage(FrameStage):
             out.append(Observation(stage="track", start=track.first, end=track.last, text=text,
                                    label=track.label, track_id=track_id,
                                    score=round(sum(track.scores) / len(track.scores), 3)))
-        self.reset()
+        self.start()
         return out
 
 
