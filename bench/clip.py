@@ -77,7 +77,7 @@ def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
     from perceive.pipeline import PerceptionSettings, build_stages
     from perceive.stage import AudioStage
     from perceive.video import probe
-    from prompting.context import build_context
+    from prompting.context import video_context
 
     settings = PerceptionSettings(fps=spec.fps, stages=tuple(spec.stages or STAGES), device=spec.device,
                                   models=dict(spec.models))
@@ -93,7 +93,7 @@ def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
         perception = perceive_cached(video, settings, stages=stages, notes=notes, use_cache=False, callbacks=hooks)
     counts, threads = hooks.counts, hooks.threads
     with meter.phase("context"):
-        build_context(perception)
+        video_context(perception).render()
 
     info = perception.video
     work = [p for name, p in meter.phases.items() if name.startswith("load:")]
@@ -141,7 +141,7 @@ def ask(video: Path, spec: ClipSpec, meter: Meter, label: str) -> AskRun:
     from perceive.models import STAGES, ModelUnavailable
     from perceive.pipeline import PerceptionSettings
     from prompting.cleanup import Cleanup
-    from prompting.context import build_context
+    from prompting.context import video_context
 
     run = AskRun(label=label)
     with meter.phase("llm load") as p:
@@ -164,9 +164,10 @@ def ask(video: Path, spec: ClipSpec, meter: Meter, label: str) -> AskRun:
     torch = sys.modules.get("torch")  # imported by whatever step needed it, never by the bench itself
     run.torch_threads = torch.get_num_threads() if torch else None
     with meter.phase("ask context") as p:
-        text = build_context(perception, cleanup=cleaner)
+        context = video_context(perception, cleanup=cleaner)
+        context.render()
     run.context_s = round(p.seconds, 3)
-    session = ChatSession(llm, text, perception.fps_sampled)
+    session = ChatSession(llm, context)
     for question in spec.questions:
         run.questions.append(timed_question(session, question))
     run.peak_rss_mb = round(peak_rss_mb())

@@ -147,7 +147,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
     from perceive.models import ModelUnavailable
     from perceive.pipeline import PerceptionSettings
     from prompting.cleanup import Cleanup
-    from prompting.context import build_context
+    from prompting.context import video_context
 
     llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens))
     run.model_info.append(llm.describe())
@@ -166,7 +166,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
             perception = perceive_cached(CLIPS / clip, settings)
             run.notes += [n for n in perception.notes if n not in run.notes]
             run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
-            sessions[clip] = ChatSession(llm, build_context(perception, cleanup=cleaner), perception.fps_sampled)
+            sessions[clip] = ChatSession(llm, video_context(perception, cleanup=cleaner))
         session = sessions[clip]
         session.reset()  # every question stands alone
         start = time.perf_counter()

@@ -145,7 +145,7 @@ def video_context(video: Path, settings, cleanup: Optional[bool]):
     """Perceive VIDEO (cached) and build its textual context; notes on skipped stages go to stderr."""
     from perceive.models import ModelUnavailable
     from prompting.cleanup import Cleanup as CleanupModel
-    from prompting.context import build_context
+    from prompting.context import video_context as typed_context
 
     perception = run_perception(video, settings)
     notes = list(perception.notes)
@@ -159,7 +159,7 @@ def video_context(video: Path, settings, cleanup: Optional[bool]):
             notes.append(f"cleanup skipped: {exc}")
     for note in notes:
         err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
-    return perception, build_context(perception, cleanup=cleaner)
+    return perception, typed_context(perception, cleanup=cleaner)
 
 
 def start_session(video: Path, settings, cleanup: Optional[bool], base_url: Optional[str], n_ctx: Optional[int],
@@ -174,12 +174,12 @@ def start_session(video: Path, settings, cleanup: Optional[bool], base_url: Opti
         raise FileNotFoundError(f"{video}: no such file")
     llm = load_llm(settings.models, LLMSettings(n_ctx=n_ctx, max_tokens=max_tokens, base_url=base_url))
     err_console.print(f"[dim]{llm.describe()}[/]", highlight=False, soft_wrap=True)
-    perception, text = video_context(video, settings, cleanup)
+    _, context = video_context(video, settings, cleanup)
     try:
         embedder = Embedder.from_registry(settings.models, settings.device)
     except ModelUnavailable:
         embedder = None   # keyword retrieval (BM25) then picks what fits the window
-    return ChatSession(llm, text, perception.fps_sampled, embedder=embedder)
+    return ChatSession(llm, context, embedder=embedder)
 
 
 def print_piece(piece: str) -> None:
@@ -244,9 +244,9 @@ def chat(
             console.print("[dim]conversation forgotten[/]")
         elif line == "/context":
             if session.last_context is None:
-                print_context(session.context, "video context:")
+                print_context(session.context.render(), "video context:")
             else:
-                print_context(session.last_context, "context sent with the last question:")
+                print_context(session.last_context.render(), "context sent with the last question:")
         elif line.startswith("/"):
             console.print(f"[yellow]unknown command {line}[/] (/context, /reset, /quit)", highlight=False)
         else:
@@ -270,8 +270,8 @@ def context(
     """Print the timestamped textual context that the LLM sees for VIDEO."""
     with one_line_errors():
         settings = perception_settings(offline, device, model, fps, stages, scene)
-        _, text = video_context(video, settings, cleanup)
-    sys.stdout.write(text + "\n")
+        _, context = video_context(video, settings, cleanup)
+    sys.stdout.write(context.render() + "\n")
 
 
 @app.command()

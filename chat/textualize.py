@@ -92,7 +92,7 @@ def textualize_one(job: Job, settings: PerceptionSettings, report: Report | None
                    worker: str = "main", use_cache: bool = True) -> TextualizedVideo:
     """Perceive ``job.path`` (through the perception cache) and build its context; errors become records."""
     from perceive.cache import cache_path, perceive_cached
-    from prompting.context import build_context
+    from prompting.context import video_context
 
     start = time.perf_counter()
     name = Path(job.path).name
@@ -108,7 +108,7 @@ def textualize_one(job: Job, settings: PerceptionSettings, report: Report | None
                                      callbacks=_Events(emit, worker, name))
         emit(StageEvent(worker, name, "context", perception.video.duration, perception.video.duration))
         t0 = time.perf_counter()
-        context = build_context(perception, cleanup=None)
+        context = video_context(perception, cleanup=None).render()
         timings = dict(perception.timings, context=round(time.perf_counter() - t0, 3))
     except Exception as exc:  # a bad video must never stop the batch
         return TextualizedVideo(**base, error=_describe(exc),

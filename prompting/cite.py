@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from prompting.context import Line, clock, parse_context
+from prompting.context import Entry, VideoContext, clock
 
 _WORD = re.compile(r"[a-z0-9']+")
 _STOPWORDS = frozenset(
@@ -26,18 +26,18 @@ def content_words(text: str) -> set[str]:
     return {w.strip("'") for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS}
 
 
-def supporting_line(answer: str, context: str, min_overlap: int = 2) -> Line | None:
-    """The timeline line of ``context`` that shares the most content words with ``answer``.
+def supporting_line(answer: str, context: VideoContext, min_overlap: int = 2) -> Entry | None:
+    """The timeline entry of ``context`` that shares the most content words with ``answer``.
 
-    A line qualifies when it shares at least ``min_overlap`` words, or every content
-    word of a short answer; the earliest line wins a tie.
+    An entry qualifies when it shares at least ``min_overlap`` words, or every content
+    word of a short answer; the earliest entry wins a tie. Summaries are not cited (their time is vague).
     """
     words = content_words(answer)
     if not words:
         return None
     best, best_overlap = None, 0
-    for line in parse_context(context)[1]:
-        overlap = len(words & content_words(line.body))
+    for line in (e for e in context.entries if e.kind != "summary"):
+        overlap = len(words & content_words(line.text))
         if overlap > best_overlap:
             best, best_overlap = line, overlap
     if best_overlap >= min(min_overlap, len(words)):
@@ -45,7 +45,7 @@ def supporting_line(answer: str, context: str, min_overlap: int = 2) -> Line | N
     return None
 
 
-def cite(answer: str, context: str) -> str:
+def cite(answer: str, context: VideoContext) -> str:
     """The citation to append to ``answer`` (``" (at 0:03)"``), or ``""`` when none is due."""
     if not answer.strip() or _TIME.search(answer.lower()):
         return ""
