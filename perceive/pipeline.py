@@ -74,6 +74,17 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
     return stages, notes
 
 
+_shared: dict[str, tuple[list[Stage], list[str]]] = {}
+
+
+def shared_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
+    """This process's stages for ``settings``: built on first use, then reused (their models load once)."""
+    key = repr(settings)
+    if key not in _shared:
+        _shared[key] = build_stages(settings)
+    return _shared[key]
+
+
 def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
                    stages: list[Stage] | None = None, notes: list[str] | None = None,
                    callbacks: PipelineCallbacks | None = None, info: VideoInfo | None = None) -> Perception:
