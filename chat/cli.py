@@ -123,7 +123,7 @@ def models(
     if offline:
         set_offline(True)
     if make_tiny:
-        from perceive.tiny import make_tiny_models
+        from perceive.testing import make_tiny_models
 
         with one_line_errors():
             paths = make_tiny_models(make_tiny)

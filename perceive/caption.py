@@ -8,13 +8,12 @@ detections, the left, center and right thirds of the frame) get their own.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
 
-from perceive.models import ResolvedModel, mark_random
+from perceive.models import ResolvedModel
 from perceive.records import Box, Observation
 from perceive.stage import FrameStage
 from perceive.video import Frame
@@ -167,37 +166,3 @@ def crop(image, box: Box) -> Image.Image:
     x1, y1 = min(int(box.x1 * w), w - 1), min(int(box.y1 * h), h - 1)
     x2, y2 = max(int(round(box.x2 * w)), x1 + 1), max(int(round(box.y2 * h)), y1 + 1)
     return Image.fromarray(image[y1:y2, x1:x2])
-
-
-_TINY_WORDS = ("a man woman person dog cat car bike bicycle street road table room people "
-               "on in of the with and is at near sitting standing walking riding red blue green "
-               "white black small large two group front next to").split()
-
-
-def build_tiny(folder: str | Path) -> Path:
-    """Save a tiny BLIP captioner (random weights, 32 px images, a few-word vocabulary) to ``folder``."""
-    import torch
-    from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor,
-                              BlipProcessor)
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]", *_TINY_WORDS]
-    vocab_file = folder / "vocab.txt"
-    vocab_file.write_text("\n".join(vocab) + "\n")
-    tokenizer = BertTokenizer(str(vocab_file), do_lower_case=True, bos_token="[DEC]")
-    processor = BlipProcessor(image_processor=BlipImageProcessor(size={"height": 32, "width": 32}),
-                              tokenizer=tokenizer)
-    small = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=2)
-    config = BlipConfig(
-        text_config=dict(small, vocab_size=len(vocab), max_position_embeddings=64, pad_token_id=0,
-                         bos_token_id=vocab.index("[DEC]"), sep_token_id=vocab.index("[SEP]"),
-                         eos_token_id=vocab.index("[SEP]")),
-        vision_config=dict(small, image_size=32, patch_size=8),
-        projection_dim=32,
-    )
-    torch.manual_seed(0)
-    BlipForConditionalGeneration(config).save_pretrained(folder)
-    processor.save_pretrained(folder)
-    mark_random(folder)
-    return folder

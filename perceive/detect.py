@@ -12,12 +12,11 @@ import os
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from perceive.models import ResolvedModel, mark_random
+from perceive.models import ResolvedModel
 from perceive.records import Box, Observation
 from perceive.stage import FrameStage
 from perceive.video import Frame
@@ -147,28 +146,3 @@ class DetectionStage(FrameStage):
                                    score=round(sum(track.scores) / len(track.scores), 3)))
         self.start()
         return out
-
-
-def build_tiny(folder: str | Path) -> Path:
-    """Save a YOLO11n with random weights (COCO class names) as ``folder/tiny-yolo.pt``.
-
-    The class biases are raised so that even untrained, the model reports
-    confident boxes and the tracker has objects to follow.
-    """
-    import torch
-    from ultralytics import YOLO
-    from ultralytics.utils import ROOT, YAML
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
-    yolo = YOLO("yolo11n.yaml", task="detect", verbose=False)
-    yolo.model.names = YAML.load(ROOT / "cfg" / "datasets" / "coco.yaml")["names"]
-    head = yolo.model.model[-1]
-    with torch.no_grad():
-        for branch in head.cv3:
-            branch[-1].bias.fill_(2.0)
-    path = folder / "tiny-yolo.pt"
-    yolo.save(path)
-    mark_random(path)
-    return path

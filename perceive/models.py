@@ -17,7 +17,7 @@ otherwise :class:`ModelUnavailable` names the model and how to provide it.
 
 Weights are "random" when a ``random-weights`` marker file sits in the model's
 folder (or ``<file>.random-weights`` beside a single-file model); the tiny
-models that :mod:`perceive.tiny` builds carry it.
+models that :mod:`perceive.testing` builds carry it.
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ import pytest
 from bench.quality import grid_references
 from bench.scoring import word_error_rate
 from conftest import CLIPS, clip
-from perceive.asr import AsrStage, build_tiny
+from perceive.asr import AsrStage
+from perceive.testing.tiny import tiny_asr as build_tiny
 from perceive.models import resolve, resolve_value
 from perceive.pipeline import PerceptionSettings, perceive_video
 from perceive.video import SAMPLE_RATE, load_audio, probe

@@ -14,7 +14,7 @@ from perceive.video import Frame, iter_keyframes, probe
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from perceive.tiny import make_tiny_models
+    from perceive.testing import make_tiny_models
 
     return make_tiny_models(tmp_path_factory.mktemp("tiny"), ["captioner", "detector"])
 
