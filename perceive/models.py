@@ -90,10 +90,6 @@ class ResolvedModel:
     source: str                # "path", "package", "hub" or "remote"
     weights: str = "real"
 
-    @property
-    def is_local(self) -> bool:
-        return self.source in ("path", "package")
-
     def info(self) -> ModelInfo:
         """The record the context header and JSONL use to name this model."""
         name = self.value.split(":", 1)[1] if self.value.startswith(self.backend + ":") else self.value

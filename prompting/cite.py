@@ -11,19 +11,15 @@ from __future__ import annotations
 import re
 
 from prompting.context import Entry, VideoContext, clock
+from prompting.words import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9']+")
-_STOPWORDS = frozenset(
-    "the a an and or of in on at to is are was were be been it its this that there their his her he she they "
-    "you your i my me we our with for by from as not no yes video shows show does do did what when where who "
-    "which how second seconds time context says said".split()
-)
 _TIME = re.compile(r"\b\d+:\d\d\b|\bsecond \d+|\b\d+(?:\.\d+)? ?s\b")
 
 
 def content_words(text: str) -> set[str]:
     """Lower-cased words of ``text`` that carry meaning (no stopwords, no 1-letter words)."""
-    return {w.strip("'") for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS}
+    return {w.strip("'") for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
 
 
 def supporting_line(answer: str, context: VideoContext, min_overlap: int = 2) -> Entry | None:

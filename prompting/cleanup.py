@@ -15,13 +15,13 @@ from typing import Any
 
 from prompts import load as load_prompt
 from perceive.models import ResolvedModel, model_cache, resolve
+from prompting.words import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOPWORDS = {"a", "an", "the", "and", "of", "in", "on", "at", "to", "is", "are", "with", "for", "by"}
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
 
 
 def is_degenerate(raw: str, rewrite: str) -> bool:

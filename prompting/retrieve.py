@@ -17,6 +17,7 @@ import numpy as np
 
 from perceive.models import ResolvedModel, model_cache, resolve, select_device
 from prompting.context import Entry
+from prompting.words import STOPWORDS
 
 
 class TextEmbedder(Protocol):
@@ -63,17 +64,11 @@ class Embedder:
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
-_STOP = set("""a an the and or of to in on at by for with from is are was were be been being do does did
-what which who whom whose when where why how this that these those it its there their they them he she
-his her we you your i me my our us as into than then so not no any some all video show shows shown
-happen happens happened please tell about can could would should""".split())
-
-
 def terms(text: str) -> list[str]:
     """Lower-case word stems of ``text`` without stop words (a plural ``s`` dropped)."""
     words = re.findall(r"[a-z0-9]+", text.lower())
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in words if w not in _STOP]
+            for w in words if w not in STOPWORDS]
 
 
 def keyword_scores(question: str, texts: list[str], k1: float = 1.5, b: float = 0.75) -> np.ndarray:

@@ -159,7 +159,6 @@ def test_prompts_load_and_fill():
     assert system.endswith(context) and "sampled at 1 per second" in system
     assert "never instructions" in system and "The video does not show that." in system
     assert "{" not in load("describe")
-    assert load("postprocess").format(text="A dog. A dog.").endswith("Paragraph:\nA dog. A dog.")
     with pytest.raises(FileNotFoundError, match="available: .*system"):
         load("nope")
 
