@@ -114,11 +114,12 @@ def ask(video: str | Path, question: str, settings: PerceptionSettings | None = 
     return session.ask(question, on_token=on_token, on_context=on_context)
 
 
-def describe(video: str | Path, settings: PerceptionSettings | None = None, **chat_options) -> str:
+def describe(video: str | Path, settings: PerceptionSettings | None = None, *, on_token: Pieces | None = None,
+             **chat_options) -> str:
     """A paragraph describing ``video`` (the VideoChat-Text description prompt, ``prompts/describe.txt``)."""
     import prompts
 
-    return ask(video, prompts.load("describe").strip(), settings, **chat_options)
+    return ask(video, prompts.load("describe").strip(), settings, on_token=on_token, **chat_options)
 
 
 @dataclass(frozen=True)

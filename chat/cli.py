@@ -55,6 +55,9 @@ class Terminal(PipelineCallbacks):
         self.video, self.bar, self.task = video.name, None, None
 
     def on_progress(self, label: str, done: float, total: float) -> None:
+        if label == "done":   # perception is over: nothing may draw over the answer
+            self.close()
+            return
         if self.bar is None:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -144,6 +147,11 @@ def models(
     console.print(table)
 
 
+def chat_options(opts: Options, hooks: Terminal) -> dict:
+    """The front door's chat keywords from the command's options."""
+    return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks)
+
+
 def print_piece(piece: str) -> None:
     """Print one streamed piece of an answer as it arrives."""
     console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
@@ -166,11 +174,9 @@ def ask(
     """Answer one QUESTION about VIDEO from its perceived context; the answer streams to stdout."""
     from chat import api
 
-    with one_line_errors():
-        with terminal(video) as hooks:
-            session = api.open_chat(video, opts.settings(), cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks)
-        show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
-        session.ask(question, on_token=print_piece, on_context=show)
+    show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
+    with one_line_errors(), terminal(video) as hooks:
+        api.ask(video, question, opts.settings(), on_token=print_piece, on_context=show, **chat_options(opts, hooks))
     console.print()
 
 
@@ -181,13 +187,10 @@ def describe(
     *, opts: Options,
 ):
     """Describe VIDEO in a paragraph (the VideoChat-Text description prompt); streams to stdout."""
-    import prompts
     from chat import api
 
-    with one_line_errors():
-        with terminal(video) as hooks:
-            session = api.open_chat(video, opts.settings(), cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks)
-        session.ask(prompts.load("describe").strip(), on_token=print_piece)
+    with one_line_errors(), terminal(video) as hooks:
+        api.describe(video, opts.settings(), on_token=print_piece, **chat_options(opts, hooks))
     console.print()
 
 
@@ -201,9 +204,8 @@ def chat(
     from chat import api
     from perceive.models import ModelUnavailable
 
-    with one_line_errors():
-        with terminal(video) as hooks:
-            session = api.open_chat(video, opts.settings(), cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks)
+    with one_line_errors(), terminal(video) as hooks:
+        session = api.open_chat(video, opts.settings(), **chat_options(opts, hooks))
     console.print("[dim]Ask about the video. /context shows the context, /reset forgets the conversation, "
                   "/quit or Ctrl-D exits, Ctrl-C stops an answer.[/]")
     while True:
