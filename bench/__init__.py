@@ -7,5 +7,5 @@
 
 Offline, only the ASR and LLM weights are real; ``--models real-arch`` builds
 the other default models at full size with random weights
-(:mod:`bench.realarch`), so their cost is measured even without their weights.
+(:mod:`perceive.testing.realarch`), so their cost is measured even without their weights.
 """

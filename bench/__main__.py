@@ -23,7 +23,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 @app.command()
 def main(
     clips: Annotated[Optional[list[str]], typer.Option("--clips", help="Clip paths or names in ../shared/clips (comma-separated or repeated). Default: a 10 s clip with speech, a 10 s clip without audio, a GRID clip; without the shared clips, samples/*.mp4.")] = None,
-    models: Annotated[str, typer.Option("--models", help="real-arch: default architectures with random weights for the visual stages and cleanup (real ASR and LLM); tiny: perceive.tiny models; configured: the registry's models as they are.")] = "real-arch",
+    models: Annotated[str, typer.Option("--models", help="real-arch: default architectures with random weights for the visual stages and cleanup (real ASR and LLM); tiny: perceive.testing tiny models; configured: the registry's models as they are.")] = "real-arch",
     model_dir: Annotated[Path, typer.Option("--model-dir", help="Where the random-weight models are built (once).")] = MODEL_DIR,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the results as JSON to this file.")] = None,
     fps: Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")] = 1.0,

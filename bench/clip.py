@@ -25,6 +25,7 @@ from pydantic import BaseModel  # noqa: E402
 
 from bench.measure import Meter, Phase, peak_rss_mb  # noqa: E402
 from bench.records import AskRun, ClipRun, Question, StageRow  # noqa: E402
+from perceive.callbacks import PipelineCallbacks  # noqa: E402 - no heavy imports
 
 
 class ClipSpec(BaseModel):
@@ -39,28 +40,30 @@ class ClipSpec(BaseModel):
     cleanup: bool = True
 
 
-def instrument(stage, meter: Meter, counts: Counter, threads: dict[str, int]) -> None:
-    """Measure every call of ``stage``'s work methods as meter phase ``stage.name``.
+class StageMeter(PipelineCallbacks):
+    """Pipeline callbacks that measure every step of every stage as meter phase ``stage.name``.
 
-    ``counts`` gets the keyframes it saw, ``threads`` the torch thread count its
-    last call started with (ultralytics lowers it after its first prediction).
+    ``counts`` gets the keyframes each stage saw, ``threads`` the torch thread
+    count its last step started with (ultralytics lowers it after its first prediction).
     """
-    import torch
 
-    for method in ("process", "finish", "transcribe"):
-        original = getattr(stage, method, None)
-        if original is None:
-            continue
+    def __init__(self, meter: Meter):
+        self.meter, self.counts, self.threads = meter, Counter(), {}
+        self._open: list = []
 
-        def measured(*args, _original=original, _method=method, **kwargs):
-            if _method == "process":
-                counts[stage.name] += len(args[0])
-            if _method != "finish":
-                threads[stage.name] = torch.get_num_threads()
-            with meter.phase(stage.name):
-                return _original(*args, **kwargs)
+    def on_stage_start(self, stage, step: str, frames: int) -> None:
+        import torch
 
-        setattr(stage, method, measured)
+        if frames:
+            self.counts[stage.name] += frames
+        if step != "finish":
+            self.threads[stage.name] = torch.get_num_threads()
+        phase = self.meter.phase(stage.name)
+        phase.__enter__()
+        self._open.append(phase)
+
+    def on_stage_end(self, stage, step: str, seconds: float, observations) -> None:
+        self._open.pop().__exit__(None, None, None)
 
 
 def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
@@ -69,29 +72,27 @@ def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
     Models load up front, one by one, so each load is timed apart; the ASR
     model is not loaded for a video without audio (the pipeline never would).
     """
-    from perceive.cache import perceive_cached
+    from chat import api
     from perceive.models import STAGES
-    from perceive.pipeline import PerceptionSettings, build_stages
+    from perceive.pipeline import PerceptionSettings, shared_stages
     from perceive.stage import AudioStage
     from perceive.video import probe
-    from prompting.context import build_context
 
     settings = PerceptionSettings(fps=spec.fps, stages=tuple(spec.stages or STAGES), device=spec.device,
                                   models=dict(spec.models))
     with meter.phase("setup"):  # resolving models, choosing the device (imports torch)
-        stages, notes = build_stages(settings)
+        stages, _ = shared_stages(settings)   # the very stages the front door runs
         has_audio = probe(video).has_audio
-    counts: Counter = Counter()
-    threads: dict[str, int] = {}
     for stage in stages:
         if has_audio or not isinstance(stage, AudioStage):
             with meter.phase(f"load:{stage.name}"):
                 stage.model  # noqa: B018 - loads and caches the model
-        instrument(stage, meter, counts, threads)
+    hooks = StageMeter(meter)
     with meter.phase("perception"):
-        perception = perceive_cached(video, settings, stages=stages, notes=notes, use_cache=False)
+        perception = api.perceive(video, settings, use_cache=False, callbacks=hooks)
+    counts, threads = hooks.counts, hooks.threads
     with meter.phase("context"):
-        build_context(perception)
+        api.context_of(perception, settings, cleanup=False).render()
 
     info = perception.video
     work = [p for name, p in meter.phases.items() if name.startswith("load:")]
@@ -133,13 +134,11 @@ def stage_rows(perception, stages, meter: Meter, counts: Counter, threads: dict[
 
 def ask(video: Path, spec: ClipSpec, meter: Meter, label: str) -> AskRun:
     """Run ``videochat ask``'s steps on ``video``: LLM, perception (cache), cleanup, context, questions."""
+    from chat import api
     from chat.llm import LLMSettings, load_llm
-    from chat.session import ChatSession
-    from perceive.cache import perceive_cached
     from perceive.models import STAGES, ModelUnavailable
     from perceive.pipeline import PerceptionSettings
     from prompting.cleanup import Cleanup
-    from prompting.context import build_context
 
     run = AskRun(label=label)
     with meter.phase("llm load") as p:
@@ -148,23 +147,24 @@ def ask(video: Path, spec: ClipSpec, meter: Meter, label: str) -> AskRun:
     settings = PerceptionSettings(fps=spec.fps, stages=tuple(spec.stages or STAGES), device=spec.device,
                                   models=dict(spec.models))
     with meter.phase("ask perception") as p:
-        perception = perceive_cached(video, settings)
+        perception = api.perceive(video, settings)
     run.perception_s = round(p.seconds, 3)
-    cleaner = None
-    if spec.cleanup:
+    cleanup = spec.cleanup
+    if cleanup:
         try:
             with meter.phase("cleanup load") as p:
                 cleaner = Cleanup.from_registry(spec.models, spec.device or "cpu")
-                cleaner.model  # noqa: B018 - load it now, to time it apart
+                cleaner.model  # noqa: B018 - load it now (once per process), to time it apart
             run.cleanup_load_s, run.cleanup = round(p.seconds, 3), cleaner.spec.info().describe()
         except ModelUnavailable as exc:
-            run.cleanup = f"skipped: {exc}"
+            run.cleanup, cleanup = f"skipped: {exc}", False
     torch = sys.modules.get("torch")  # imported by whatever step needed it, never by the bench itself
     run.torch_threads = torch.get_num_threads() if torch else None
     with meter.phase("ask context") as p:
-        text = build_context(perception, cleanup=cleaner)
+        context = api.context_of(perception, settings, cleanup=cleanup)
+        context.render()
     run.context_s = round(p.seconds, 3)
-    session = ChatSession(llm, text, perception.fps_sampled)
+    session = api.chat_about(context, llm, settings)
     for question in spec.questions:
         run.questions.append(timed_question(session, question))
     run.peak_rss_mb = round(peak_rss_mb())
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     spec = ClipSpec.model_validate_json(args.spec)
     meter = Meter()
-    import chat.session  # noqa: F401 - what every videochat command imports; torch comes when needed
+    import chat.api  # noqa: F401 - what every videochat command imports; torch comes when needed
     import perceive.pipeline  # noqa: F401
     import_s = round(time.perf_counter() - _T0, 3)
     if args.cached_ask:

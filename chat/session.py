@@ -17,8 +17,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 import prompts
 from chat.llm import ChatLLM, explain_failure
-from perceive.records import Perception
 from prompting.cite import cite
+from prompting.context import VideoContext
 from prompting.retrieve import TextEmbedder
 from prompting.window import fit_context
 
@@ -28,19 +28,19 @@ MESSAGE_OVERHEAD = 8   # chat-template tokens around each message, plus the assi
 class ChatSession:
     """Answer questions about one video's context, remembering the conversation."""
 
-    def __init__(self, llm: ChatLLM, context: str | Perception, fps: float, embedder: TextEmbedder | None = None,
+    def __init__(self, llm: ChatLLM, context: VideoContext, embedder: TextEmbedder | None = None,
                  template: str = "system", question_template: str = "question", cite: bool = True):
-        """``cite`` appends the time of the supporting context line when the answer names none."""
+        """``cite`` appends the time of the supporting context entry when the answer names none."""
         self.llm = llm
         self.cite = cite
         self.context = context
-        self.fps = fps
+        self.fps = context.header.fps_sampled
         self.embedder = embedder
         self.template = prompts.load(template)
         self.question_template = prompts.load(question_template)
         self.history: list[BaseMessage] = []
         self.last_messages: list[BaseMessage] = []
-        self.last_context: str | None = None
+        self.last_context: VideoContext | None = None   # the context fitted to the last question
 
     def system_prompt(self, context_text: str) -> str:
         """The system message with the (fitted) context and the sampling rate filled in."""
@@ -61,7 +61,7 @@ class ChatSession:
         budget = available - (self.tokens(self.history) - MESSAGE_OVERHEAD if self.history else 0)
         self.last_context = fit_context(self.context, question, budget, self.llm.count_tokens,
                                         embedder=self.embedder)
-        return [SystemMessage(self.system_prompt(self.last_context)), *self.history, asked]
+        return [SystemMessage(self.system_prompt(self.last_context.render())), *self.history, asked]
 
     def _trim_history(self, budget: int) -> None:
         while self.history and self.tokens(self.history) - MESSAGE_OVERHEAD > budget:
@@ -71,13 +71,13 @@ class ChatSession:
             on_context: Callable[[str], None] | None = None) -> str:
         """Answer ``question``, streaming each piece to ``on_token``; the turn joins the history.
 
-        ``on_context`` sees the fitted context before the answer starts. If the
+        ``on_context`` sees the fitted context's text before the answer starts. If the
         stream is interrupted (Ctrl-C) the turn is dropped and the exception propagates.
         """
         messages = self.messages_for(question)
         self.last_messages = messages
         if on_context:
-            on_context(self.last_context)
+            on_context(self.last_context.render())
         pieces = []
         try:
             for chunk in self.llm.model.stream(messages):

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from perceive.models import ResolvedModel, mark_random
+from perceive.models import ResolvedModel
 from perceive.records import Observation
 from perceive.stage import FrameStage
 from perceive.video import Frame
-
-TINY_LABELS = ["arm wrestling", "brushing hair", "skateboarding", "playing guitar", "riding a bike", "walking the dog"]
 
 
 @dataclass
@@ -42,7 +39,6 @@ class ActionStage(FrameStage):
     """Label what happens in each ``window_s``-second window with Kinetics-400 actions."""
 
     name = "action"
-    role = "action"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", window_s: float = 4.0,
                  stride_s: float | None = None, top_k: int = 3, windows_per_pass: int = 4):
@@ -53,6 +49,10 @@ class ActionStage(FrameStage):
         self.stride_s = float(stride_s or window_s)
         self.top_k = max(1, int(top_k))
         self.windows_per_pass = max(1, int(windows_per_pass))
+        self.start()
+
+    def start(self, video=None) -> None:
+        """Drop any frames left over: the new video's first window starts at its first keyframe."""
         self._buffer: list[Frame] = []
         self._start: float | None = None  # start of the window being filled
 
@@ -75,8 +75,9 @@ class ActionStage(FrameStage):
         return self._classify(windows)
 
     def finish(self) -> list[Observation]:
+        """Classify the last, possibly shorter, window."""
         windows = self._take_window(final=True) if self._buffer else []
-        self._buffer, self._start = [], None
+        self.start()
         return self._classify(windows)
 
     def _take_window(self, final: bool) -> list[tuple[float, float, list[Frame]]]:
@@ -122,23 +123,3 @@ class ActionStage(FrameStage):
 def sample_indices(count: int, num_frames: int) -> list[int]:
     """``num_frames`` frame indices spread evenly over ``count`` frames (repeating when too few)."""
     return np.linspace(0, count - 1, num_frames).round().astype(int).tolist()
-
-
-def build_tiny(folder: str | Path) -> Path:
-    """Save a tiny random-weight VideoMAE Kinetics classifier and its processor under ``folder``."""
-    import torch
-    from transformers import VideoMAEConfig, VideoMAEForVideoClassification, VideoMAEImageProcessor
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    config = VideoMAEConfig(
-        image_size=32, patch_size=16, num_frames=4, tubelet_size=2, hidden_size=32, num_hidden_layers=1,
-        num_attention_heads=2, intermediate_size=64, use_mean_pooling=True,
-        id2label=dict(enumerate(TINY_LABELS)), label2id={n: i for i, n in enumerate(TINY_LABELS)},
-    )
-    with torch.random.fork_rng():
-        torch.manual_seed(0)  # the same tiny model every time
-        VideoMAEForVideoClassification(config).save_pretrained(folder)
-    VideoMAEImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(folder)
-    mark_random(folder)
-    return folder

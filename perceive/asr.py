@@ -19,13 +19,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from perceive.models import ResolvedModel, is_offline, mark_random
+from perceive.models import ResolvedModel, is_offline
 from perceive.records import Observation
 from perceive.stage import AudioStage
 from perceive.video import SAMPLE_RATE
@@ -45,7 +43,6 @@ class AsrStage(AudioStage):
     """Transcribe the audio track with Whisper (faster-whisper or openai-whisper)."""
 
     name = "asr"
-    role = "asr"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", language: str | None = None,
                  beam_size: int = 1, temperature: float | Sequence[float] = 0.0,
@@ -71,7 +68,7 @@ class AsrStage(AudioStage):
                             compute_type="float16" if kind == "cuda" else "int8",
                             cpu_threads=os.cpu_count() or 0, local_files_only=is_offline())
 
-    def transcribe(self, audio: np.ndarray) -> list[Observation]:
+    def process(self, audio: np.ndarray) -> list[Observation]:
         """One observation per non-empty segment of ``audio`` (16 kHz mono float32)."""
         audio = np.ascontiguousarray(audio, dtype=np.float32)
         duration = len(audio) / SAMPLE_RATE
@@ -106,26 +103,3 @@ class AsrStage(AudioStage):
         )
         for s in result["segments"]:
             yield Segment(s["start"], s["end"], s["text"], s["avg_logprob"], result.get("language"))
-
-
-def build_tiny(folder: str | Path) -> Path:
-    """Save a tiny English openai-whisper checkpoint with random weights; returns the ``.pt`` path.
-
-    It has the real tokenizer, mel front end and 30-second audio context, with
-    one narrow layer per side and a 64-token text context (so at most 32 tokens
-    per window): it loads and decodes like ``tiny.en`` in about a second, and
-    says nothing meaningful.
-    """
-    import torch
-    from whisper.model import ModelDimensions, Whisper
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=2, n_audio_layer=1,
-                           n_vocab=51864, n_text_ctx=64, n_text_state=64, n_text_head=2, n_text_layer=1)
-    torch.manual_seed(0)
-    model = Whisper(dims)
-    path = folder / "tiny-whisper.pt"
-    torch.save({"dims": asdict(dims), "model_state_dict": model.state_dict()}, path)
-    mark_random(path)
-    return path

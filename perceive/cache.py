@@ -1,6 +1,7 @@
 """The perception cache: one JSON file per (video content hash, settings) pair.
 
-It lives in ``$VIDEOCHAT_CACHE`` (default ``~/.cache/videochat``); ``ask``,
+It lives under :func:`cache_root` (``$VIDEOCHAT_CACHE``, default
+``~/.cache/videochat``, the one place that folder is set); ``ask``,
 ``chat``, ``context`` and ``textualize`` share it, so a video is perceived once
 per settings. Files are written to a temporary name and renamed, so a crash
 never leaves a truncated entry.
@@ -10,15 +11,21 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from perceive.pipeline import PerceptionSettings, ProgressFn, build_stages, perceive_video
+from perceive.callbacks import PipelineCallbacks
+from perceive.pipeline import PerceptionSettings, build_stages, perceive_video
 from perceive.records import Perception
 from perceive.stage import Stage
 from perceive.video import probe
 
 
+def cache_root() -> Path:
+    """The folder of every videochat cache: ``$VIDEOCHAT_CACHE``, else ``~/.cache/videochat``."""
+    return Path(os.environ.get("VIDEOCHAT_CACHE", Path.home() / ".cache" / "videochat"))
+
+
 def cache_dir() -> Path:
     """Where cached perceptions live."""
-    return Path(os.environ.get("VIDEOCHAT_CACHE", Path.home() / ".cache" / "videochat")) / "perception"
+    return cache_root() / "perception"
 
 
 def cache_path(video_hash: str, settings: PerceptionSettings, stages: list[Stage]) -> Path:
@@ -38,7 +45,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def perceive_cached(video: str | Path, settings: PerceptionSettings | None = None,
-                    progress: ProgressFn | None = None, use_cache: bool = True,
+                    callbacks: PipelineCallbacks | None = None, use_cache: bool = True,
                     stages: list[Stage] | None = None, notes: list[str] | None = None) -> Perception:
     """Like :func:`perceive_video`, but reuse (and fill) the cache."""
     settings = settings or PerceptionSettings()
@@ -50,6 +57,6 @@ def perceive_cached(video: str | Path, settings: PerceptionSettings | None = Non
         cached = Perception.model_validate_json(path.read_text())
         cached.video.path = str(video)
         return cached
-    result = perceive_video(video, settings, stages=stages, notes=notes, progress=progress, info=info)
+    result = perceive_video(video, settings, stages=stages, notes=notes, callbacks=callbacks, info=info)
     write_atomic(path, result.model_dump_json())
     return result

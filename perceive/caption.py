@@ -8,13 +8,12 @@ detections, the left, center and right thirds of the frame) get their own.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 from PIL import Image
 
-from perceive.models import ResolvedModel, mark_random
+from perceive.models import ResolvedModel
 from perceive.records import Box, Observation
 from perceive.stage import FrameStage
 from perceive.video import Frame
@@ -51,7 +50,6 @@ def clean_caption(text: str) -> str:
 class CaptionerStage(FrameStage):
     """Shared base of the two caption stages: one model, ``caption(images)``."""
 
-    role = "captioner"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20):
         super().__init__(model, device)
@@ -93,11 +91,14 @@ class CaptionStage(CaptionerStage):
                  reuse_below: float = 3.0):
         super().__init__(model, device, max_new_tokens)
         self.reuse_below = reuse_below
-        self.finish()
+        self.start()
+
+    def start(self, video=None) -> None:
+        """Forget the last captioned keyframe: the new video starts afresh."""
+        self.reference: np.ndarray | None = None   # thumbnail of the last captioned keyframe
+        self.text = ""
 
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
-        if frames and frames[0].time < self.last_time:  # a new video started
-            self.finish()
         thumbs = [thumbnail(f.image) for f in frames]
         fresh, reference = [], self.reference
         for i, thumb in enumerate(thumbs):
@@ -109,16 +110,9 @@ class CaptionStage(CaptionerStage):
         for i, frame in enumerate(frames):
             if i in captions:
                 self.reference, self.text = thumbs[i], captions[i]
-            self.last_time = frame.time
             if self.text:
                 out.append(Observation(stage="caption", start=frame.time, text=self.text))
         return out
-
-    def finish(self) -> list[Observation]:
-        """Forget the last captioned keyframe (the next video starts afresh)."""
-        self.reference: np.ndarray | None = None   # thumbnail of the last captioned keyframe
-        self.text, self.last_time = "", -1.0
-        return []
 
 
 class Region(NamedTuple):
@@ -138,14 +132,15 @@ class DenseCaptionStage(CaptionerStage):
                  interval: float = 5.0, top_k: int = 3):
         super().__init__(model, device, max_new_tokens)
         self.interval, self.top_k = interval, top_k
-        self.next_time, self.last_time = 0.0, -1.0
+        self.start()
+
+    def start(self, video=None) -> None:
+        """The new video's first keyframe gets region captions."""
+        self.next_time = 0.0
 
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         regions, crops = [], []
-        if frames and frames[0].time < self.last_time:  # a new video started
-            self.finish()
         for frame in frames:
-            self.last_time = frame.time
             if frame.time + 1e-6 < self.next_time:
                 continue
             self.next_time = (frame.time // self.interval + 1) * self.interval
@@ -155,10 +150,6 @@ class DenseCaptionStage(CaptionerStage):
         texts = self.caption(crops)
         return [Observation(stage="dense_caption", start=r.time, text=t, box=r.box, position=r.box.position(),
                             label=r.label) for r, t in zip(regions, texts) if t]
-
-    def finish(self) -> list[Observation]:
-        self.next_time, self.last_time = 0.0, -1.0  # the next batch starts a new video
-        return []
 
     def regions(self, time: float, earlier: list[Observation]) -> list[Region]:
         """The largest, most confident detections at ``time``, else the frame's thirds."""
@@ -175,37 +166,3 @@ def crop(image, box: Box) -> Image.Image:
     x1, y1 = min(int(box.x1 * w), w - 1), min(int(box.y1 * h), h - 1)
     x2, y2 = max(int(round(box.x2 * w)), x1 + 1), max(int(round(box.y2 * h)), y1 + 1)
     return Image.fromarray(image[y1:y2, x1:x2])
-
-
-_TINY_WORDS = ("a man woman person dog cat car bike bicycle street road table room people "
-               "on in of the with and is at near sitting standing walking riding red blue green "
-               "white black small large two group front next to").split()
-
-
-def build_tiny(folder: str | Path) -> Path:
-    """Save a tiny BLIP captioner (random weights, 32 px images, a few-word vocabulary) to ``folder``."""
-    import torch
-    from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor,
-                              BlipProcessor)
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[DEC]", *_TINY_WORDS]
-    vocab_file = folder / "vocab.txt"
-    vocab_file.write_text("\n".join(vocab) + "\n")
-    tokenizer = BertTokenizer(str(vocab_file), do_lower_case=True, bos_token="[DEC]")
-    processor = BlipProcessor(image_processor=BlipImageProcessor(size={"height": 32, "width": 32}),
-                              tokenizer=tokenizer)
-    small = dict(hidden_size=32, intermediate_size=37, num_hidden_layers=1, num_attention_heads=2)
-    config = BlipConfig(
-        text_config=dict(small, vocab_size=len(vocab), max_position_embeddings=64, pad_token_id=0,
-                         bos_token_id=vocab.index("[DEC]"), sep_token_id=vocab.index("[SEP]"),
-                         eos_token_id=vocab.index("[SEP]")),
-        vision_config=dict(small, image_size=32, patch_size=8),
-        projection_dim=32,
-    )
-    torch.manual_seed(0)
-    BlipForConditionalGeneration(config).save_pretrained(folder)
-    processor.save_pretrained(folder)
-    mark_random(folder)
-    return folder

@@ -12,12 +12,11 @@ import os
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from perceive.models import ResolvedModel, mark_random
+from perceive.models import ResolvedModel
 from perceive.records import Box, Observation
 from perceive.stage import FrameStage
 from perceive.video import Frame
@@ -85,16 +84,15 @@ class DetectionStage(FrameStage):
     """
 
     name = "detection"
-    role = "detector"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", conf: float = 0.25,
                  max_det: int = 20, imgsz: int = 640, tracker: str = "bytetrack.yaml"):
         super().__init__(model, device)
         self.conf, self.max_det, self.imgsz, self.tracker = conf, max_det, imgsz, tracker
-        self.reset()
+        self.start()
 
-    def reset(self) -> None:
-        """Forget the tracks seen so far: the next batch starts a new video."""
+    def start(self, video=None) -> None:
+        """Forget the tracks seen so far (and the tracker's state, at the first batch)."""
         self.tracks: dict[int, Track] = {}
         self.last_time: float | None = None
 
@@ -105,8 +103,7 @@ class DetectionStage(FrameStage):
         if not frames:
             return []
         model = self.model
-        if self.last_time is None or frames[0].time < self.last_time:  # a new video
-            self.reset()
+        if self.last_time is None:  # the first batch of this video
             for tracker in getattr(model.predictor, "trackers", None) or []:
                 tracker.reset()
         with keep_torch_threads():
@@ -136,7 +133,7 @@ class DetectionStage(FrameStage):
         return out
 
     def finish(self) -> list[Observation]:
-        """One ``track`` observation per track id, from its first to its last sighting; then reset."""
+        """One ``track`` observation per track id, from its first to its last sighting; then forget them."""
         out = []
         for track_id, track in sorted(self.tracks.items(), key=lambda kv: (kv[1].first, kv[0])):
             name = f"{track.label} #{track_id}"
@@ -147,30 +144,5 @@ class DetectionStage(FrameStage):
             out.append(Observation(stage="track", start=track.first, end=track.last, text=text,
                                    label=track.label, track_id=track_id,
                                    score=round(sum(track.scores) / len(track.scores), 3)))
-        self.reset()
+        self.start()
         return out
-
-
-def build_tiny(folder: str | Path) -> Path:
-    """Save a YOLO11n with random weights (COCO class names) as ``folder/tiny-yolo.pt``.
-
-    The class biases are raised so that even untrained, the model reports
-    confident boxes and the tracker has objects to follow.
-    """
-    import torch
-    from ultralytics import YOLO
-    from ultralytics.utils import ROOT, YAML
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
-    yolo = YOLO("yolo11n.yaml", task="detect", verbose=False)
-    yolo.model.names = YAML.load(ROOT / "cfg" / "datasets" / "coco.yaml")["names"]
-    head = yolo.model.model[-1]
-    with torch.no_grad():
-        for branch in head.cv3:
-            branch[-1].bias.fill_(2.0)
-    path = folder / "tiny-yolo.pt"
-    yolo.save(path)
-    mark_random(path)
-    return path

@@ -17,7 +17,7 @@ otherwise :class:`ModelUnavailable` names the model and how to provide it.
 
 Weights are "random" when a ``random-weights`` marker file sits in the model's
 folder (or ``<file>.random-weights`` beside a single-file model); the tiny
-models that :mod:`perceive.tiny` builds carry it.
+models that :mod:`perceive.testing` builds carry it.
 """
 from __future__ import annotations
 
@@ -89,10 +89,6 @@ class ResolvedModel:
     location: str              # a local path, or a hub id / remote model name
     source: str                # "path", "package", "hub" or "remote"
     weights: str = "real"
-
-    @property
-    def is_local(self) -> bool:
-        return self.source in ("path", "package")
 
     def info(self) -> ModelInfo:
         """The record the context header and JSONL use to name this model."""

@@ -11,10 +11,10 @@ import hashlib
 import importlib
 import json
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from perceive.callbacks import PipelineCallbacks
 from perceive.models import STAGES, ModelUnavailable, resolve, select_device
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
@@ -22,10 +22,6 @@ from perceive.video import iter_keyframes, load_audio, probe
 
 PIPELINE_VERSION = 2
 """Part of every cache key: bump it when a change alters what the stages record."""
-
-ProgressFn = Callable[[str, float, float], None]
-"""Called as ``progress(label, done_seconds, total_seconds)`` while a video is processed."""
-
 
 @dataclass
 class PerceptionSettings:
@@ -78,61 +74,95 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
     return stages, notes
 
 
+_shared: dict[str, tuple[list[Stage], list[str]]] = {}
+
+
+def shared_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
+    """This process's stages for ``settings``: built on first use, then reused (their models load once)."""
+    key = repr(settings)
+    if key not in _shared:
+        _shared[key] = build_stages(settings)
+    return _shared[key]
+
+
 def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
                    stages: list[Stage] | None = None, notes: list[str] | None = None,
-                   progress: ProgressFn | None = None, info: VideoInfo | None = None) -> Perception:
+                   callbacks: PipelineCallbacks | None = None, info: VideoInfo | None = None) -> Perception:
     """Run the perception pipeline on one video file.
 
     ``stages``/``notes`` may be passed pre-built (a batch reuses loaded models);
-    otherwise they are built from ``settings``. ``info`` is the file's
-    :func:`~perceive.video.probe` result when the caller already has it.
+    otherwise they are built from ``settings``. ``callbacks`` hears about every
+    step (progress, timing). ``info`` is the file's :func:`~perceive.video.probe`
+    result when the caller already has it.
     """
     settings = settings or PerceptionSettings()
     info = info or probe(path)
     if stages is None:
         stages, notes = build_stages(settings)
-    notes = list(notes or [])
-    timings: dict[str, float] = {}
-    observations: list[Observation] = []
-    report = progress or (lambda *_: None)
+    run = _Run(info, callbacks or PipelineCallbacks(), list(notes or []))
+    for stage in stages:
+        stage.start(info)
+    run.hooks.on_video_start(info)
 
     for stage in (s for s in stages if isinstance(s, AudioStage)):
-        report(stage.name, 0.0, info.duration)
+        run.hooks.on_progress(stage.name, 0.0, info.duration)
         t0 = time.perf_counter()
         audio = load_audio(info)
         if audio is None:
-            notes.append(f"{stage.name} skipped: the video has no audio track")
+            run.notes.append(f"{stage.name} skipped: the video has no audio track")
             continue
-        observations += stage.transcribe(audio)
-        timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t0
+        run.add("audio", time.perf_counter() - t0)
+        run.step(stage, "process", 0, stage.process, audio)
+        run.step(stage, "finish", 0, stage.finish)
 
     frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     if frame_stages:
         t0 = time.perf_counter()
         for batch in iter_keyframes(info, settings.fps, settings.batch_size, settings.max_side,
                                     settings.scene_threshold):
-            timings["frames"] = timings.get("frames", 0.0) + time.perf_counter() - t0
+            run.add("frames", time.perf_counter() - t0)
             earlier: list[Observation] = []
             for stage in frame_stages:
-                report(stage.name, batch[0].time, info.duration)
-                t1 = time.perf_counter()
-                earlier += stage.process(batch, earlier)
-                timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t1
-            observations += earlier
+                run.hooks.on_progress(stage.name, batch[0].time, info.duration)
+                earlier += run.step(stage, "process", len(batch), stage.process, batch, earlier, keep=False)
+            run.observations += earlier
             t0 = time.perf_counter()
         for stage in frame_stages:
-            t1 = time.perf_counter()
-            observations += stage.finish()
-            timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t1
-    report("done", info.duration, info.duration)
+            run.step(stage, "finish", 0, stage.finish)
+    run.hooks.on_progress("done", info.duration, info.duration)
 
-    observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
+    run.observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
     models = list({(s.info().role, s.info().name): s.info() for s in stages}.values())
-    return Perception(video=info, fps_sampled=settings.fps, models=models,
-                      observations=observations, notes=notes,
-                      timings={k: round(v, 3) for k, v in timings.items()})
+    timings = dict(run.timings)
+    if "audio" in timings:  # the ASR stage's time includes decoding its audio, as it always has
+        timings["asr"] = timings.get("asr", 0.0) + timings.pop("audio")
+    result = Perception(video=info, fps_sampled=settings.fps, models=models, observations=run.observations,
+                        notes=run.notes, timings={k: round(v, 3) for k, v in timings.items()})
+    run.hooks.on_video_end(result)
+    return result
 
 
-def settings_summary(settings: PerceptionSettings) -> dict:
-    """The settings as plain data (for JSONL and the bench)."""
-    return asdict(settings)
+@dataclass
+class _Run:
+    """What one :func:`perceive_video` call collects, and the one place that times a stage's step."""
+
+    video: VideoInfo
+    hooks: PipelineCallbacks
+    notes: list[str]
+    observations: list[Observation] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + seconds
+
+    def step(self, stage: Stage, step: str, frames: int, work, *args, keep: bool = True) -> list[Observation]:
+        """Run ``work(*args)`` as ``stage``'s ``step``, timed and reported; its observations are kept (or returned)."""
+        self.hooks.on_stage_start(stage, step, frames)
+        t0 = time.perf_counter()
+        out = work(*args)
+        seconds = time.perf_counter() - t0
+        self.add(stage.name, seconds)
+        self.hooks.on_stage_end(stage, step, seconds, out)
+        if keep:
+            self.observations += out
+        return out

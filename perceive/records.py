@@ -55,10 +55,6 @@ class Observation(BaseModel):
     track_id: int | None = None
     language: str | None = None
 
-    @property
-    def time(self) -> float:
-        return self.start
-
 
 class ModelInfo(BaseModel):
     """Which model ran a stage, where it came from, and whether its weights are real."""

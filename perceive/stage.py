@@ -1,9 +1,12 @@
-"""The stage interface: one model, one job, lazy loading.
+"""The stage interface: one model, one job, lazy loading, an explicit lifecycle.
 
-A :class:`FrameStage` sees keyframe batches in time order (and the observations
-earlier stages made on the same batch); an :class:`AudioStage` sees the audio
-track once. Both load their model on first use, through the process-wide
-:func:`~perceive.models.model_cache`, so two stages sharing a model load it once.
+For every video the pipeline calls ``start(video)``, then ``process`` (a
+:class:`FrameStage` once per keyframe batch, in time order, with the
+observations earlier stages made on the same batch; an :class:`AudioStage`
+once with the audio track), then ``finish()``. A stage keeps per-video state
+only between ``start`` and ``finish``. Models load on first use, through the
+process-wide :func:`~perceive.models.model_cache`, so two stages sharing a
+model load it once.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from perceive.models import ResolvedModel, model_cache
-from perceive.records import ModelInfo, Observation
+from perceive.records import ModelInfo, Observation, VideoInfo
 from perceive.video import Frame
 
 
@@ -21,7 +24,6 @@ class Stage(ABC):
     """Base of every perception stage."""
 
     name: ClassVar[str]          # stage name used by --stages and in records
-    role: ClassVar[str]          # registry role of its model
 
     def __init__(self, model: ResolvedModel, device: str = "cpu"):
         self.spec = model
@@ -41,6 +43,13 @@ class Stage(ABC):
         """The model record for headers and JSONL."""
         return self.spec.info()
 
+    def start(self, video: VideoInfo | None = None) -> None:
+        """Get ready for a new video: forget whatever the previous one left."""
+
+    def finish(self) -> list[Observation]:
+        """Observations that need the whole video (e.g. track exits, the last window); called once at the end."""
+        return []
+
 
 class FrameStage(Stage):
     """A stage over keyframes, fed batch after batch."""
@@ -49,14 +58,10 @@ class FrameStage(Stage):
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         """Observations for one batch; ``earlier`` holds what previous stages saw in it."""
 
-    def finish(self) -> list[Observation]:
-        """Observations that need the whole video (e.g. track exits); called once at the end."""
-        return []
-
 
 class AudioStage(Stage):
     """A stage over the 16 kHz mono audio track."""
 
     @abstractmethod
-    def transcribe(self, audio: np.ndarray) -> list[Observation]:
-        """Observations for the whole track."""
+    def process(self, audio: np.ndarray) -> list[Observation]:
+        """Observations for the whole track (16 kHz mono float32)."""

@@ -10,34 +10,30 @@ from __future__ import annotations
 
 import re
 
-from prompting.context import Line, clock, parse_context
+from prompting.context import Entry, VideoContext, clock
+from prompting.words import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9']+")
-_STOPWORDS = frozenset(
-    "the a an and or of in on at to is are was were be been it its this that there their his her he she they "
-    "you your i my me we our with for by from as not no yes video shows show does do did what when where who "
-    "which how second seconds time context says said".split()
-)
 _TIME = re.compile(r"\b\d+:\d\d\b|\bsecond \d+|\b\d+(?:\.\d+)? ?s\b")
 
 
 def content_words(text: str) -> set[str]:
     """Lower-cased words of ``text`` that carry meaning (no stopwords, no 1-letter words)."""
-    return {w.strip("'") for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS}
+    return {w.strip("'") for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
 
 
-def supporting_line(answer: str, context: str, min_overlap: int = 2) -> Line | None:
-    """The timeline line of ``context`` that shares the most content words with ``answer``.
+def supporting_line(answer: str, context: VideoContext, min_overlap: int = 2) -> Entry | None:
+    """The timeline entry of ``context`` that shares the most content words with ``answer``.
 
-    A line qualifies when it shares at least ``min_overlap`` words, or every content
-    word of a short answer; the earliest line wins a tie.
+    An entry qualifies when it shares at least ``min_overlap`` words, or every content
+    word of a short answer; the earliest entry wins a tie. Summaries are not cited (their time is vague).
     """
     words = content_words(answer)
     if not words:
         return None
     best, best_overlap = None, 0
-    for line in parse_context(context)[1]:
-        overlap = len(words & content_words(line.body))
+    for line in (e for e in context.entries if e.kind != "summary"):
+        overlap = len(words & content_words(line.text))
         if overlap > best_overlap:
             best, best_overlap = line, overlap
     if best_overlap >= min(min_overlap, len(words)):
@@ -45,7 +41,7 @@ def supporting_line(answer: str, context: str, min_overlap: int = 2) -> Line | N
     return None
 
 
-def cite(answer: str, context: str) -> str:
+def cite(answer: str, context: VideoContext) -> str:
     """The citation to append to ``answer`` (``" (at 0:03)"``), or ``""`` when none is due."""
     if not answer.strip() or _TIME.search(answer.lower()):
         return ""

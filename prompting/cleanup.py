@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from prompts import load as load_prompt
-from perceive.models import ResolvedModel, mark_random, model_cache, resolve
+from perceive.models import ResolvedModel, model_cache, resolve
+from prompting.words import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+")
-_STOPWORDS = {"a", "an", "the", "and", "of", "in", "on", "at", "to", "is", "are", "with", "for", "by"}
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
 
 
 def is_degenerate(raw: str, rewrite: str) -> bool:
@@ -105,40 +104,3 @@ class Cleanup:
             ids = s2s.model.generate(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
                                      max_new_tokens=self.max_new_tokens, num_beams=1, do_sample=False)
         return s2s.tokenizer.batch_decode(ids, skip_special_tokens=True)
-
-
-def _tiny_corpus() -> list[str]:
-    """Words the tiny tokenizer knows: the prompt plus common tag and caption words."""
-    words = ("person people man woman boy girl dog cat car bicycle bike skateboard table chair cup bottle "
-             "laptop cake phone tv sitting standing walking riding holding talking playing arm wrestling "
-             "brushing hair skateboarding guitar two a an the of in on at with and is are room street "
-             "kitchen outside inside left right top bottom center says music applause")
-    return [load_prompt("cleanup").strip(), words]
-
-
-def build_tiny(folder: str | Path) -> Path:
-    """Save a tiny random-weight T5 and a word-level tokenizer (built offline) under ``folder``."""
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    specials = ["<pad>", "</s>", "<unk>"]
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(_tiny_corpus(), trainers.WordLevelTrainer(special_tokens=specials))
-    tok.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>",
-                                                       special_tokens=[("</s>", tok.token_to_id("</s>"))])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>",
-                                        unk_token="<unk>", model_max_length=512)
-    tokenizer.save_pretrained(folder)
-    config = T5Config(vocab_size=tok.get_vocab_size(), d_model=32, d_kv=8, d_ff=64, num_layers=1,
-                      num_decoder_layers=1, num_heads=2, relative_attention_num_buckets=8,
-                      pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)  # the same tiny model every time
-        T5ForConditionalGeneration(config).save_pretrained(folder)
-    mark_random(folder)
-    return folder

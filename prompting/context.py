@@ -34,15 +34,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
-from perceive.records import Observation, Perception
+from perceive.records import ModelInfo, Observation, Perception, VideoInfo
 
 TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:ss):"
+EMPTY = "(nothing was seen or heard)"
+WINDOW_NOTE = ("The full context is longer than this window: the parts most relevant to the question are given in "
+               "full detail, other parts as one-line Summary lines, and some parts may be left out.")
 KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "speech": 3, "note": 4, "summary": 5}
 
 
@@ -75,19 +77,107 @@ def secs(seconds: float) -> str:
     return f"{round(seconds, 1):g}"
 
 
+Kind = Literal["second", "dense", "action", "speech", "note", "summary"]
+
+
 @dataclass(frozen=True)
-class Line:
-    """One line of the timeline: when it starts (and ends), its kind and its full text."""
+class Entry:
+    """One timeline entry: its time span, kind and text, and the observations behind it.
+
+    ``text`` is what follows the time prefix; :meth:`line` adds the prefix.
+    ``captions`` and ``labels`` are the facts a ``second`` entry shows (its
+    scene captions, its object labels); an ``action`` entry's ``labels`` are its
+    classes, most likely first. ``search`` is the text retrieval compares with
+    a question: the entry's words without counts, positions, scores or track ids.
+    """
 
     start: float
     end: float | None
-    kind: str
+    kind: Kind
     text: str
+    observations: tuple[Observation, ...] = ()
+    captions: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    search: str = ""
 
     @property
-    def body(self) -> str:
-        """The text after the line's time prefix."""
-        return self.text.split(": ", 1)[1] if ": " in self.text else self.text
+    def said(self) -> str:
+        """The words spoken (``speech`` entries), on one line."""
+        return " ".join(one_line(o.text) for o in self.observations)
+
+    def prefix(self) -> str:
+        """The time prefix of the entry's line, e.g. ``Second 3`` or ``Speech 0:03-0:06``."""
+        if self.kind == "second":
+            return f"Second {int(self.start)}"
+        if self.kind == "dense":
+            return f"Dense captions at second {int(self.start)}"
+        if self.kind == "speech":
+            return f"Speech {clock(self.start)}" + (f"-{clock(self.end, up=True)}" if self.end is not None else "")
+        if self.kind == "note":
+            return f"Note at second {secs(self.start)}"
+        name = "Action" if self.kind == "action" else "Summary"
+        return f"{name} {secs(self.start)}-{secs(self.end if self.end is not None else self.start)} s"
+
+    def line(self) -> str:
+        """The entry as one line of context text."""
+        return f"{self.prefix()}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Header:
+    """The facts before the timeline: the video, how it was sampled, the models (real or random), the notes."""
+
+    video: VideoInfo
+    fps_sampled: float
+    models: tuple[ModelInfo, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        """The header as lines of context text."""
+        v = self.video
+        audio = "with audio" if v.has_audio else "no audio"
+        lines = [f"Video: {one_line(Path(v.path).name)}",
+                 f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
+                 f"Keyframes: sampled at {self.fps_sampled:g} per second"]
+        lines += [f"Model {one_line(m.describe())}" for m in self.models]
+        # a note's first clause is enough for the LLM; how to provide a model is for the user
+        lines += [f"Note: {one_line(n.split(';')[0])}" for n in self.notes]
+        return lines
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a context was cut down to an LLM window (made by :func:`prompting.window.fit_context`).
+
+    ``overview`` is a line about the whole video, ``note`` says that parts were
+    left out, ``title`` keeps the timeline title; ``header_lines`` set means
+    only that many header lines fitted, and nothing else.
+    """
+
+    overview: str | None = None
+    note: bool = True
+    title: bool = True
+    header_lines: int | None = None
+
+
+@dataclass
+class VideoContext:
+    """The typed video context: header facts and timeline entries; :meth:`render` makes its text."""
+
+    header: Header
+    entries: list[Entry] = field(default_factory=list)
+    fit: Fit | None = None
+
+    def render(self) -> str:
+        """The context text the LLM reads (see the module docstring for its format)."""
+        head = self.header.lines()
+        lines = [entry.line() for entry in self.entries]
+        if self.fit is None:
+            return "\n".join([*head, TIMELINE_TITLE, *(lines or [EMPTY])])
+        if self.fit.header_lines is not None:
+            return "\n".join(head[: self.fit.header_lines])
+        top = [self.fit.overview or "", WINDOW_NOTE if self.fit.note else "", TIMELINE_TITLE if self.fit.title else ""]
+        return "\n".join(t for t in [*head, *top, *lines] if t)
 
 
 @dataclass
@@ -105,20 +195,25 @@ class ObjectCount:
 
 @dataclass
 class Second:
-    """What the keyframes of one second showed: captions, object counts, track events."""
+    """What the keyframes of one second showed: captions, object counts, track events (and the observations)."""
 
     time: int
     captions: list[str] = field(default_factory=list)
     objects: list[ObjectCount] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    plain_events: list[str] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
 
-    def tags(self) -> str:
-        """The line's text without its prefix: ``caption; objects: ...; events.``"""
+    def tags(self, plain: bool = False) -> str:
+        """The line's text without its prefix: ``caption; objects: ...; events.``
+
+        ``plain`` leaves out counts, positions and track ids (the words retrieval compares).
+        """
         parts = [" / ".join(self.captions)] if self.captions else []
         if self.objects:
-            parts.append("objects: " + ", ".join(o.describe() for o in self.objects))
+            parts.append("objects: " + ", ".join(o.label if plain else o.describe() for o in self.objects))
         if self.events:
-            parts.append(", ".join(self.events))
+            parts.append(", ".join(self.plain_events if plain else self.events))
         return "; ".join(parts) + "."
 
 
@@ -151,8 +246,10 @@ def _objects(detections: list[Observation]) -> list[ObjectCount]:
     return sorted(counts, key=lambda c: -c.count)
 
 
-def _track_events(tracks: list[Observation], last_frame: float) -> list[tuple[float, str]]:
-    """(time, text) of each track's entry and exit; a track still visible in the last keyframe never leaves.
+def _track_events(tracks: list[Observation], last_frame: float) -> list[tuple[float, str, str, Observation]]:
+    """(time, text, text without the track id, track) of each track's entry and exit.
+
+    A track still visible in the last keyframe never leaves.
 
     A track observation spans first to last sighting (``start``/``end``); one
     without an end is an instant event whose text is used as is.
@@ -160,12 +257,13 @@ def _track_events(tracks: list[Observation], last_frame: float) -> list[tuple[fl
     events = []
     for o in sorted(tracks, key=lambda o: (o.start, o.track_id or 0)):
         if o.end is None or o.track_id is None:
-            events.append((o.start, one_line(o.text).rstrip(".") or f"{o.label or 'object'} seen"))
+            text = one_line(o.text).rstrip(".") or f"{o.label or 'object'} seen"
+            events.append((o.start, text, text, o))
             continue
-        name = f"{one_line(o.label or 'object')} #{o.track_id}"
-        events.append((o.start, f"{name} enters"))
+        label = one_line(o.label or "object")
+        events.append((o.start, f"{label} #{o.track_id} enters", f"{label} enters", o))
         if o.end < last_frame:
-            events.append((o.end, f"{name} leaves"))
+            events.append((o.end, f"{label} #{o.track_id} leaves", f"{label} leaves", o))
     return events
 
 
@@ -176,168 +274,82 @@ def seconds_of(perception: Perception) -> list[Second]:
         if o.stage in ("caption", "detection"):
             by_second[math.floor(o.start)][o.stage].append(o)
     frames = [o.start for o in perception.observations if o.stage in ("caption", "detection", "dense_caption")]
-    events: dict[int, list[str]] = defaultdict(list)
-    for t, text in _track_events(perception.by_stage("track"), max(frames, default=math.inf)):
-        events[math.floor(t)].append(text)
+    events: dict[int, list[tuple]] = defaultdict(list)
+    for t, *event in _track_events(perception.by_stage("track"), max(frames, default=math.inf)):
+        events[math.floor(t)].append(event)
     out = []
     for t in sorted(set(by_second) | set(events)):
         seen = by_second[t]
         captions = [one_line(c.text).rstrip(".") for c in sorted(seen["caption"], key=lambda c: c.start)]
         captions = [c for c in dict.fromkeys(captions) if c]
-        out.append(Second(t, captions, _objects(seen["detection"]), events[t]))
+        behind = seen["caption"] + seen["detection"] + [o for *_, o in events[t]]
+        out.append(Second(t, captions, _objects(seen["detection"]), [e[0] for e in events[t]],
+                          [e[1] for e in events[t]], behind))
     return out
 
 
-def _second_lines(perception: Perception, cleanup: Cleaner | None) -> list[Line]:
+def _second_entries(perception: Perception, cleanup: Cleaner | None) -> list[Entry]:
     seconds = seconds_of(perception)
     tags = [s.tags() for s in seconds]
+    cleaned = [None] * len(tags)
     if cleanup is not None and tags:
-        cleaned = [one_line(c) for c in cleanup.clean(tags)]
-        if len(cleaned) == len(tags):
-            tags = [c or t for c, t in zip(cleaned, tags)]
-    return [Line(s.time, None, "second", f"Second {s.time}: {t}") for s, t in zip(seconds, tags)]
+        rewrites = [one_line(c) for c in cleanup.clean(tags)]
+        if len(rewrites) == len(tags):
+            cleaned = [c or None for c in rewrites]
+    return [Entry(s.time, None, "second", c or t, tuple(s.observations), tuple(s.captions),
+                  tuple(o.label for o in s.objects), c or s.tags(plain=True))
+            for s, t, c in zip(seconds, tags, cleaned)]
 
 
-def _dense_lines(perception: Perception) -> list[Line]:
+def _dense_entries(perception: Perception) -> list[Entry]:
     groups: dict[int, list[Observation]] = defaultdict(list)
     for o in perception.by_stage("dense_caption"):
         groups[math.floor(o.start)].append(o)
-    lines = []
+    entries = []
     for t, regions in sorted(groups.items()):
-        parts = []
+        parts, plain = [], []
         for r in regions:
             where = _position(r)
-            name = one_line(r.label or "region") + (f" ({where})" if where else "")
-            parts.append(f"{name}: {quote(r.text)}")
-        lines.append(Line(t, None, "dense", f"Dense captions at second {t}: " + "; ".join(parts)))
-    return lines
+            name = one_line(r.label or "region")
+            parts.append(name + (f" ({where})" if where else "") + f": {quote(r.text)}")
+            plain.append(f"{name}: {quote(r.text)}")
+        entries.append(Entry(t, None, "dense", "; ".join(parts), tuple(regions), search="; ".join(plain)))
+    return entries
 
 
-def _speech_lines(perception: Perception) -> list[Line]:
-    lines = []
-    for o in perception.by_stage("asr"):
-        if not one_line(o.text):
-            continue
-        span = clock(o.start) + (f"-{clock(o.end, up=True)}" if o.end is not None else "")
-        lines.append(Line(o.start, o.end, "speech", f"Speech {span}: {quote(o.text)}"))
-    return lines
+def _speech_entries(perception: Perception) -> list[Entry]:
+    return [Entry(o.start, o.end, "speech", quote(o.text), (o,), search=quote(o.text))
+            for o in perception.by_stage("asr") if one_line(o.text)]
 
 
-def _action_lines(perception: Perception) -> list[Line]:
-    windows: dict[tuple[float, float], list[str]] = defaultdict(list)
+def _action_entries(perception: Perception) -> list[Entry]:
+    windows: dict[tuple[float, float], list[Observation]] = defaultdict(list)
     for o in perception.by_stage("action"):
-        text = one_line(o.text) or (f"{o.label} ({o.score:.2f})" if o.score is not None else one_line(o.label or ""))
-        windows[(o.start, o.end if o.end is not None else o.start)].append(text)
-    return [Line(start, end, "action", f"Action {secs(start)}-{secs(end)} s: " + ", ".join(texts))
-            for (start, end), texts in sorted(windows.items())]
+        windows[(o.start, o.end if o.end is not None else o.start)].append(o)
+    entries = []
+    for (start, end), found in sorted(windows.items()):
+        texts = [one_line(o.text) or (f"{o.label} ({o.score:.2f})" if o.score is not None else one_line(o.label or ""))
+                 for o in found]
+        # action text lists "class (probability)" pairs, most likely first
+        names = tuple(part.split(" (")[0] for text in texts for part in text.split(", "))
+        entries.append(Entry(start, end, "action", ", ".join(texts), tuple(found), labels=names,
+                             search=", ".join(names)))
+    return entries
 
 
-def _note_lines(perception: Perception) -> list[Line]:
-    return [Line(o.start, o.end, "note", f"Note at second {secs(o.start)}: {one_line(o.text)}")
+def _note_entries(perception: Perception) -> list[Entry]:
+    return [Entry(o.start, o.end, "note", one_line(o.text), (o,), search=one_line(o.text))
             for o in perception.by_stage("note")]
 
 
-def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Line]:
-    """Every observation as context lines, in time order."""
-    lines = (_second_lines(perception, cleanup) + _dense_lines(perception) + _action_lines(perception)
-             + _speech_lines(perception) + _note_lines(perception))
-    return sorted(lines, key=lambda line: (line.start, KIND_ORDER[line.kind]))
+def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Entry]:
+    """Every observation as timeline entries, in time order."""
+    entries = (_second_entries(perception, cleanup) + _dense_entries(perception) + _action_entries(perception)
+               + _speech_entries(perception) + _note_entries(perception))
+    return sorted(entries, key=lambda e: (e.start, KIND_ORDER[e.kind]))
 
 
-def header(perception: Perception) -> list[str]:
-    """The lines before the timeline: the video, how it was sampled, the models, the notes."""
-    v = perception.video
-    audio = "with audio" if v.has_audio else "no audio"
-    lines = [f"Video: {one_line(Path(v.path).name)}",
-             f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
-             f"Keyframes: sampled at {perception.fps_sampled:g} per second"]
-    lines += [f"Model {one_line(m.describe())}" for m in perception.models]
-    # a note's first clause is enough for the LLM; how to provide a model is for the user
-    lines += [f"Note: {one_line(n.split(';')[0])}" for n in perception.notes]
-    return lines
-
-
-def render(head: list[str], lines: list[Line]) -> str:
-    """The context text from header lines and timeline lines."""
-    body = [line.text for line in lines] or ["(nothing was seen or heard)"]
-    return "\n".join([*head, TIMELINE_TITLE, *body])
-
-
-def build_context(perception: Perception, cleanup: Cleaner | None = None) -> str:
-    """The whole textual video context for ``perception`` (see the module docstring for its format)."""
-    return render(header(perception), timeline(perception, cleanup))
-
-
-_NUM = r"(\d+(?:\.\d+)?)"
-_CLOCK = r"((?:\d+:)?\d+:\d\d)"
-_PATTERNS = [
-    ("second", re.compile(rf"^Second {_NUM}: ")),
-    ("dense", re.compile(rf"^Dense captions at second {_NUM}: ")),
-    ("action", re.compile(rf"^Action {_NUM}-{_NUM} s: ")),
-    ("speech", re.compile(rf"^Speech {_CLOCK}(?:-{_CLOCK})?: ")),
-    ("note", re.compile(rf"^Note at second {_NUM}: ")),
-]
-
-
-def _clock_seconds(text: str) -> float:
-    value = 0.0
-    for part in text.split(":"):
-        value = value * 60 + float(part)
-    return value
-
-
-def parse_line(text: str) -> Line | None:
-    """The :class:`Line` a timeline line of this format stands for, or ``None`` for other text."""
-    for kind, pattern in _PATTERNS:
-        m = pattern.match(text)
-        if not m:
-            continue
-        values = [g for g in m.groups() if g is not None]
-        times = [_clock_seconds(g) if kind == "speech" else float(g) for g in values]
-        return Line(times[0], times[1] if len(times) > 1 else None, kind, text)
-    return None
-
-
-def parse_context(text: str) -> tuple[list[str], list[Line]]:
-    """Split a context built by :func:`build_context` back into header lines and timeline lines."""
-    head, lines = [], []
-    for raw in text.splitlines():
-        line = parse_line(raw)
-        if line is not None:
-            lines.append(line)
-        elif raw != TIMELINE_TITLE and raw.strip() and raw != "(nothing was seen or heard)":
-            head.append(raw)
-    return head, sorted(lines, key=lambda line: (line.start, KIND_ORDER[line.kind]))
-
-
-def label_counts(lines: list[Line]) -> Counter:
-    """How many ``Second`` lines mention each object label."""
-    counts: Counter = Counter()
-    for line in lines:
-        if line.kind == "second":
-            counts.update(set(object_labels(line)))
-    return counts
-
-
-_OBJECTS = re.compile(r"(?:^|; )objects: (.*?)(?:; |\.$|$)")
-_OBJECT = re.compile(r"\d+ ([^,(]+?)(?: \([^)]*\))?(?:, |$)")
-
-
-def object_labels(line: Line) -> list[str]:
-    """The object labels a ``Second`` line lists (empty when a cleanup rewrote it freely)."""
-    m = _OBJECTS.search(line.body)
-    return _OBJECT.findall(m.group(1)) if m else []
-
-
-def caption_of(line: Line) -> str:
-    """The caption part of a ``Second`` line (its whole text when it has no tag structure)."""
-    first = line.body.split("; ", 1)[0].rstrip(".")
-    return "" if first.startswith("objects: ") or "#" in first else first
-
-
-def speech_of(line: Line) -> str:
-    """The transcribed words of a ``Speech`` line, unquoted."""
-    try:
-        return json.loads(line.body)
-    except ValueError:
-        return line.body
+def video_context(perception: Perception, cleanup: Cleaner | None = None) -> VideoContext:
+    """The typed video context of ``perception`` (``cleanup`` may rewrite the per-second text)."""
+    header = Header(perception.video, perception.fps_sampled, tuple(perception.models), tuple(perception.notes))
+    return VideoContext(header, timeline(perception, cleanup))

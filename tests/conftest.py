@@ -42,6 +42,6 @@ def manifest() -> dict[str, dict[str, str]]:
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory) -> dict[str, Path]:
     """One tiny random-weight model per role, built once per test session."""
-    from perceive.tiny import make_tiny_models
+    from perceive.testing import make_tiny_models
 
     return make_tiny_models(tmp_path_factory.mktemp("tiny-models"))

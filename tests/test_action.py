@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from conftest import clip
-from perceive.action import ActionStage, build_tiny, sample_indices
+from perceive.action import ActionStage, sample_indices
+from perceive.testing.tiny import tiny_action as build_tiny
 from perceive.models import resolve_value
 from perceive.video import Frame, iter_keyframes, probe
 

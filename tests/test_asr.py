@@ -7,7 +7,8 @@ import pytest
 from bench.quality import grid_references
 from bench.scoring import word_error_rate
 from conftest import CLIPS, clip
-from perceive.asr import AsrStage, build_tiny
+from perceive.asr import AsrStage
+from perceive.testing.tiny import tiny_asr as build_tiny
 from perceive.models import resolve, resolve_value
 from perceive.pipeline import PerceptionSettings, perceive_video
 from perceive.video import SAMPLE_RATE, load_audio, probe
@@ -39,7 +40,7 @@ def test_tiny_checkpoint_loads_by_path_and_is_random(tiny_whisper):
 def test_tiny_whisper_transcribes_real_speech(tiny_whisper):
     audio = load_audio(probe(clip("grid_bbaf2n.mpg")))
     stage = AsrStage(resolve_value("asr", str(tiny_whisper)))
-    observations = stage.transcribe(audio)
+    observations = stage.process(audio)
     duration = len(audio) / SAMPLE_RATE
     assert observations, "the random decoder emits tokens, which must come out as segments"
     for o in observations:
@@ -50,7 +51,7 @@ def test_tiny_whisper_transcribes_real_speech(tiny_whisper):
 
 def test_empty_audio_gives_nothing(tiny_whisper):
     stage = AsrStage(resolve_value("asr", str(tiny_whisper)))
-    assert stage.transcribe(np.zeros(0, np.float32)) == []
+    assert stage.process(np.zeros(0, np.float32)) == []
 
 
 def test_default_asr_is_packaged_faster_whisper(real_asr):
@@ -66,7 +67,7 @@ def test_faster_whisper_tiny_en_on_grid(real_asr):
     errors = []
     for name, sentence in sorted(GRID_REFERENCES.items()):
         info = probe(clip(name))
-        observations = real_asr.transcribe(load_audio(info))
+        observations = real_asr.process(load_audio(info))
         assert observations, name
         for o in observations:
             assert 0.0 <= o.start <= o.end <= info.duration + 0.05 and o.language == "en"
@@ -80,7 +81,7 @@ def test_faster_whisper_tiny_en_on_grid(real_asr):
 
 
 def test_real_asr_hears_nothing_in_silence(real_asr):
-    assert real_asr.transcribe(np.zeros(3 * SAMPLE_RATE, np.float32)) == []
+    assert real_asr.process(np.zeros(3 * SAMPLE_RATE, np.float32)) == []
 
 
 def test_pipeline_notes_a_video_without_audio(tiny_whisper):

@@ -14,7 +14,7 @@ from perceive.video import Frame, iter_keyframes, probe
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from perceive.tiny import make_tiny_models
+    from perceive.testing import make_tiny_models
 
     return make_tiny_models(tmp_path_factory.mktemp("tiny"), ["captioner", "detector"])
 
@@ -67,9 +67,25 @@ def test_near_duplicate_keyframes_reuse_the_last_caption(tiny, bikes_frames):
     assert [o.start for o in out] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert len({o.text for o in out[:4]}) == 1
     stage.reuse_below = 0.0
-    stage.finish()
+    stage.start()
     stage.process(still, [])
     assert captioned[-1] == 4
+
+
+def test_start_begins_a_new_video_whatever_its_times(tiny, bikes_frames):
+    """The lifecycle, not time running backwards, says when a video starts."""
+    stage = captioner(tiny)
+    captioned = []
+    real_caption = stage.caption
+    stage.caption = lambda images: captioned.append(len(images)) or real_caption(images)
+    stage.process([Frame(time=0.0, image=bikes_frames[0].image)], [])
+    stage.start()
+    stage.process([Frame(time=5.0, image=bikes_frames[0].image)], [])   # later time, same picture
+    assert captioned == [1, 1]
+    dense = captioner(tiny, DenseCaptionStage)
+    assert len(dense.process(bikes_frames[:1], [])) == 3
+    dense.start()
+    assert [o.start for o in dense.process(bikes_frames[1:2], [])] == [1.0] * 3
 
 
 def test_dense_captions_every_interval_on_thirds_without_detections(tiny, bikes_frames):
@@ -80,7 +96,7 @@ def test_dense_captions_every_interval_on_thirds_without_detections(tiny, bikes_
     assert [o.start for o in out] == [0.0] * 3 + [5.0] * 3
     assert [o.position for o in out] == ["left", "center", "right"] * 2
     assert all(o.stage == "dense_caption" and o.label is None and o.text for o in out)
-    stage.finish()  # a new video starts at 0 again
+    stage.start()  # a new video starts at 0 again
     assert [o.start for o in stage.process(bikes_frames[:2], [])] == [0.0] * 3
 
 

@@ -9,10 +9,34 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from chat.llm import LLMSettings, LLMUnavailable, load_llm
 from chat.session import ChatSession
 from perceive.models import ModelUnavailable
+from perceive.records import Box, Observation, Perception, VideoInfo
+from prompting.context import VideoContext, video_context
 
 HEADER = ("Video: street.mp4\nDuration: 10.0 s (640x360, 25 fps video, no audio)\nKeyframes: sampled at 1 per second\n"
           "Timeline (times in seconds from the start; speech spans in m:ss):\n")
-CAR = HEADER + "Second 4: a red car drives left."
+LEFT, RIGHT = Box(x1=0.0, y1=0.4, x2=0.2, y2=0.6), Box(x1=0.8, y1=0.4, x2=1.0, y2=0.6)
+
+
+def street(observations: list[Observation]) -> VideoContext:
+    """The context of a 10 s street video without audio."""
+    video = VideoInfo(path="street.mp4", duration=10.0, width=640, height=360, fps=25.0, has_audio=False)
+    return video_context(Perception(video=video, fps_sampled=1.0, observations=observations))
+
+
+def quiet_street(seconds: int, car_at: int) -> VideoContext:
+    """A quiet street with two bicycles every second, and a red car at ``car_at``."""
+    obs = []
+    for t in range(seconds):
+        if t == car_at:
+            obs.append(Observation(stage="caption", start=t, text="a red car drives left"))
+            continue
+        obs.append(Observation(stage="caption", start=t, text="a quiet street with parked bicycles and houses"))
+        obs += [Observation(stage="detection", start=t, text="bicycle", label="bicycle", box=b) for b in (LEFT, RIGHT)]
+    return street(obs)
+
+
+CAR = street([Observation(stage="caption", start=4, text="a red car drives left")])
+assert CAR.render() == HEADER + "Second 4: a red car drives left."
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +57,7 @@ def test_llm_is_the_real_gguf_with_its_tokenizer(llm):
 
 
 def test_answers_from_the_context_streaming(llm):
-    session = ChatSession(llm, CAR, fps=1.0)
+    session = ChatSession(llm, CAR)
     pieces: list[str] = []
     answer = session.ask("What happens at second 4?", on_token=pieces.append)
     assert "car" in answer.lower()
@@ -43,7 +67,7 @@ def test_answers_from_the_context_streaming(llm):
 
 
 def test_remembers_the_conversation_until_reset(llm):
-    session = ChatSession(llm, CAR, fps=1.0)
+    session = ChatSession(llm, CAR)
     first = session.ask("The code word is banana. Reply OK.")
     second = session.ask("What is the code word?")
     # the history holds both turns, and the second prompt carried the first question and answer
@@ -59,20 +83,19 @@ def test_remembers_the_conversation_until_reset(llm):
 
 
 def test_long_context_is_fitted_to_the_window_around_the_question(llm):
-    lines = [f"Second {t}: a quiet street with parked bicycles and houses; objects: 2 bicycle (left, right)."
-             for t in range(400)]
-    lines[250] = "Second 250: a red car drives left."
-    context = HEADER + "\n".join(lines)
-    assert llm.count_tokens(context) > 4 * llm.n_ctx
-    session = ChatSession(llm, context, fps=1.0)
+    context = quiet_street(400, car_at=250)
+    assert context.render().splitlines()[5] == ("Second 1: a quiet street with parked bicycles and houses; "
+                                                "objects: 2 bicycle (left, right).")
+    assert llm.count_tokens(context.render()) > 4 * llm.n_ctx
+    session = ChatSession(llm, context)
     messages = session.messages_for("What happens at second 250?")
     assert session.tokens(messages) <= llm.n_ctx - llm.max_tokens
-    assert "Second 250: a red car drives left." in session.last_context
-    assert session.last_context in messages[0].content
+    assert "Second 250: a red car drives left." in session.last_context.render()
+    assert session.last_context.render() in messages[0].content
 
 
 def test_history_keeps_the_newest_turns_within_the_window(llm):
-    session = ChatSession(llm, CAR, fps=1.0)
+    session = ChatSession(llm, CAR)
     filler = "the video shows a street with houses and a red car " * 12
     for i in range(30):
         session.history += [HumanMessage(f"question {i}: {filler}"), AIMessage(f"answer {i}: {filler}")]
@@ -100,7 +123,7 @@ def test_unreachable_server_is_one_clear_error(backend, monkeypatch):
     llm = load_llm({"llm": f"{backend}:some-model"}, LLMSettings(base_url="http://127.0.0.1:9/v1"))
     if backend == "openai":
         llm.model.max_retries = 0
-    session = ChatSession(llm, CAR, fps=1.0)
+    session = ChatSession(llm, CAR)
     with pytest.raises(LLMUnavailable, match=f"llm {backend}:some-model failed"):
         session.ask("What happens at second 4?")
     assert session.history == []
@@ -115,10 +138,9 @@ def test_prompt_cache_lets_a_new_process_skip_the_context(tmp_path):
         "import time\n"
         "from chat.llm import LLMSettings, load_llm\n"
         "from chat.session import ChatSession\n"
+        "from tests.test_chat import quiet_street\n"
         "llm = load_llm({}, LLMSettings(max_tokens=8))\n"
-        "context = 'Video: x.mp4\\nTimeline (times in seconds from the start; speech spans in m:ss):\\n' + "
-        "'\\n'.join(f'Second {i}: a grey wall; objects: 1 chair (left).' for i in range(120))\n"
-        "session = ChatSession(llm, context, 1.0)\n"
+        "session = ChatSession(llm, quiet_street(120, car_at=60))\n"
         "t0 = time.perf_counter(); first = []\n"
         "session.ask('What is at second 7?', on_token=lambda piece: first.append(time.perf_counter()))\n"
         "print(first[0] - t0)\n"

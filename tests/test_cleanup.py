@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from perceive.models import resolve_value
-from prompting.cleanup import Cleanup, build_tiny, is_degenerate
+from perceive.testing.tiny import tiny_cleanup as build_tiny
+from prompting.cleanup import Cleanup, is_degenerate
 
 LINES = [
     "person, person, dining table; two boys sitting at a table; arm wrestling (0.82)",

@@ -18,7 +18,7 @@ TRACK_TEXT = re.compile(r"^.+ #\d+ appears at [\d.]+ s and (leaves at [\d.]+ s|i
 
 @pytest.fixture(scope="module")
 def tiny_yolo(tmp_path_factory):
-    from perceive.tiny import make_tiny_models
+    from perceive.testing import make_tiny_models
 
     return make_tiny_models(tmp_path_factory.mktemp("tiny"), ["detector"])["detector"]
 
@@ -104,7 +104,7 @@ def test_detection_leaves_torch_threads_alone(tmp_path):
     """ultralytics would drop torch to cores-1 threads; later stages must keep theirs."""
     import torch
 
-    from perceive.tiny import make_tiny_models
+    from perceive.testing import make_tiny_models
 
     tiny = make_tiny_models(tmp_path, ["detector"])["detector"]
     torch.set_num_threads(2)

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from chat.batch import JsonlOutput, OutputBusy, textualize_batch
-from chat.textualize import TextualizedVideo, collect_videos
+from batch.inputs import collect_videos
+from batch.output import JsonlOutput, OutputBusy
+from batch.records import TextualizedVideo
+from chat.api import textualize as textualize_batch
 from perceive.pipeline import PerceptionSettings
 from tests.conftest import ROOT, clip
 
@@ -221,3 +223,17 @@ def test_random_weights_are_recorded(tmp_path, tiny_models):
     assert [(m.role, m.weights) for m in record.models] == [("detector", "random")]
     assert record.observations and {o.stage for o in record.observations} <= {"detection", "track"}
     assert "random" in record.context and record.timings["detection"] > 0
+
+
+def test_record_context_is_what_videochat_context_prints(tmp_path, asr_model):
+    """One front door: the JSONL ``context`` equals ``videochat context`` for the same video and settings."""
+    video = clip(list(GRID)[0])
+    out = tmp_path / "out.jsonl"
+    textualize_batch([video], out, ASR, workers=1)
+    [record] = read_records(out)
+    printed = subprocess.run([sys.executable, "-m", "chat.cli", "context", str(video), "--stages", "asr",
+                              "--offline"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert printed.returncode == 0, printed.stderr
+    assert record.context + "\n" == printed.stdout and GRID[video.name] in printed.stdout.lower()
+    # the same cleanup rule for both: here its model is not available, and both say so
+    assert "cleanup skipped" in printed.stderr and any(n.startswith("cleanup skipped") for n in record.notes)

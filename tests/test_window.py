@@ -5,9 +5,11 @@ import pytest
 
 from perceive.models import ModelUnavailable
 from perceive.records import Box, Observation, Perception, VideoInfo
-from prompting.context import build_context, parse_context
+from prompting.context import video_context
 from prompting.retrieve import Embedder, keyword_scores, mentioned_times
-from prompting.window import Segment, approx_tokens, fit_context, split_segments
+from prompting.tokens import approx_tokens
+from prompting.window import Segment, split_segments
+from prompting.window import fit_context as fit_typed
 
 NEEDLE = "Second 2712: a red giraffe plays the violin"
 SCENES = ["a man walks a dog in a park", "a busy street with cars and buses", "a woman cooks pasta in a kitchen",
@@ -41,6 +43,15 @@ def hour_long() -> Perception:
     return Perception(video=video, fps_sampled=1.0, observations=obs)
 
 
+def build_context(perception: Perception) -> str:
+    return video_context(perception).render()
+
+
+def fit_context(perception: Perception, question: str, budget: int, **kw) -> str:
+    """The fitted context's text."""
+    return fit_typed(video_context(perception), question, budget, **kw).render()
+
+
 @pytest.fixture(scope="module")
 def hour() -> Perception:
     return hour_long()
@@ -59,7 +70,8 @@ def test_context_that_fits_is_returned_whole():
     p.observations = [o for o in p.observations if o.start < 20]
     full = build_context(p)
     assert fit_context(p, "anything?", 100_000) == full
-    assert fit_context(full, "anything?", 100_000) == full
+    context = video_context(p)
+    assert fit_typed(context, "anything?", 100_000) is context
 
 
 def test_hour_long_keyword_fallback_finds_the_needle(hour):
@@ -83,9 +95,13 @@ def test_hour_long_real_embedder_and_tokenizer(hour, embedder):
     assert NEEDLE not in fit_context(hour, "Which creature performs music on a string instrument?", 4000)
 
 
-def test_string_context_fits_like_the_perception(hour):
-    question = "What animal plays the violin?"
-    assert fit_context(build_context(hour), question, 3000) == fit_context(hour, question, 3000)
+def test_fitted_context_is_typed_and_keeps_the_entries_it_shows(hour):
+    fitted = fit_typed(video_context(hour), "What animal plays the violin?", 3000)
+    assert fitted.fit is not None and fitted.fit.overview.startswith("Overview of the whole video:")
+    needle = [e for e in fitted.entries if e.start == 2712 and e.kind == "second"]
+    assert needle and needle[0].line().startswith(NEEDLE) and needle[0].observations
+    assert any(e.kind == "summary" for e in fitted.entries)
+    assert [e.start for e in fitted.entries] == sorted(e.start for e in fitted.entries)
 
 
 def test_time_in_question_brings_that_moment(hour):
@@ -104,10 +120,10 @@ def test_tiny_budgets_are_never_exceeded(hour, budget):
 
 
 def test_segment_summary_is_extractive_and_short(hour):
-    head, lines = parse_context(build_context(hour))
+    lines = video_context(hour).entries
     segments = split_segments(lines, 60.0, [0.0] * len(lines))
     assert len(segments) == 60 and segments[45].start == 2700
-    summary = segments[45].summary()
+    summary = segments[45].summary().line()
     assert summary.startswith("Summary 2700-2760 s: a horse runs along a sandy beach (x59); "
                               "a red giraffe plays the violin; objects: ")
     assert summary.endswith('speech: "this is remark number 90 today this is remark number 91 today"')
@@ -118,3 +134,19 @@ def test_segment_summary_is_extractive_and_short(hour):
 def test_keyword_scores_prefer_rare_terms():
     scores = keyword_scores("violin giraffe", ["a dog", "a giraffe", "a giraffe plays the violin", ""])
     assert scores.argmax() == 2 and scores[0] == 0 and scores[1] > 0
+
+
+FITTED_GOLDEN = __import__("pathlib").Path(__file__).parent / "golden" / "fitted.txt"
+FITS = [("What animal plays the violin?", 4000), ("What happens at 20:00?", 2500),
+        ("What animal plays the violin?", 600), ("What animal plays the violin?", 200),
+        ("What animal plays the violin?", 40), ("anything?", 5)]
+
+
+def test_fitted_contexts_match_golden(hour):
+    """Window fitting, byte for byte: keyword retrieval, summaries, overview and every budget edge."""
+    import os
+
+    text = "".join(f"=== {q} @ {budget}\n{fit_context(hour, q, budget)}\n" for q, budget in FITS)
+    if os.environ.get("VIDEOCHAT_UPDATE_GOLDEN"):
+        FITTED_GOLDEN.write_text(text)
+    assert text == FITTED_GOLDEN.read_text()

@@ -1,8 +1,8 @@
-"""Where textualize runs its videos: in this process, on a local process pool, or on Ray.
+"""Where a batch runs its videos: in this process, on a local process pool, or on Ray.
 
-Every engine takes the same :class:`~chat.textualize.Job` list and yields one
-:class:`~chat.textualize.TextualizedVideo` per job, in completion order, to the
-parent, which alone writes the output. Each worker process (or Ray actor)
+Every engine takes the same :class:`~batch.records.Job` list and a :class:`Unit`
+(what to do to one video) and yields one :class:`~batch.records.TextualizedVideo`
+per job, in completion order, to the parent, which alone writes the output. Each worker process (or Ray actor)
 builds the perception stages once and keeps their models loaded for every video
 it is given. A worker that dies takes only its current video down: that video
 gets an error record and a fresh worker carries on with the rest.
@@ -16,14 +16,31 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
+from typing import Protocol
 
-from chat import pool
-from chat.textualize import Job, Report, StageEvent, TextualizedVideo, textualize_one
-from perceive.pipeline import PerceptionSettings
+from batch import pool
+from batch.records import Job, Report, StageEvent, TextualizedVideo
 
 # environment a worker needs to resolve and load models the way the parent does
 FORWARDED_ENV_PREFIXES = ("VIDEOCHAT_", "HF_", "TRANSFORMERS_", "YOLO_")
+
+
+class Unit(Protocol):
+    """What a batch does to one video. It is pickled to worker processes and Ray actors."""
+
+    device: str | None
+
+    def __call__(self, job: Job, report: Report, worker: str) -> TextualizedVideo:
+        """The record of ``job``'s video (never raises: a failure is a record with an ``error``)."""
+
+    def failed(self, job: Job, why: str) -> TextualizedVideo:
+        """The error record of a job that could not run."""
+
+    def key(self) -> str:
+        """The settings key records are resumed by (resolving every model: a bad one fails here)."""
+
+    def on_device(self, device: str) -> "Unit":
+        """A copy of this unit that runs on ``device``."""
 
 
 def forwarded_env() -> dict[str, str]:
@@ -31,18 +48,12 @@ def forwarded_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_ENV_PREFIXES)}
 
 
-def _died(job: Job, settings: PerceptionSettings, why: str) -> TextualizedVideo:
-    return TextualizedVideo(path=job.path, content_hash=job.content_hash, settings_key=job.settings_key,
-                            fps=settings.fps, stages=list(settings.stages), error=why)
-
-
 class InlineEngine:
     """Run every video in this process, one after the other (``--workers 1``)."""
 
-    def run(self, jobs: list[Job], settings: PerceptionSettings, report: Report,
-            use_cache: bool = True) -> Iterator[TextualizedVideo]:
+    def run(self, jobs: list[Job], unit: Unit, report: Report) -> Iterator[TextualizedVideo]:
         for job in jobs:
-            yield textualize_one(job, settings, report, worker="main", use_cache=use_cache)
+            yield unit(job, report, "main")
 
 
 # --- local process pool ------------------------------------------------------------------------
@@ -53,18 +64,17 @@ class LocalEngine:
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
 
-    def run(self, jobs: list[Job], settings: PerceptionSettings, report: Report,
-            use_cache: bool = True) -> Iterator[TextualizedVideo]:
+    def run(self, jobs: list[Job], unit: Unit, report: Report) -> Iterator[TextualizedVideo]:
         workers = min(self.workers, len(jobs))
         if workers <= 1:
-            yield from InlineEngine().run(jobs, settings, report, use_cache)
+            yield from InlineEngine().run(jobs, unit, report)
             return
         import multiprocessing
 
         from perceive.models import select_device
 
         # decided once here, so that workers need not import torch just to look for a GPU
-        settings = replace(settings, device=select_device(settings.device))
+        unit = unit.on_device(select_device(unit.device))
         context = multiprocessing.get_context("spawn")
         events = context.Queue()
         threads = max(1, (os.cpu_count() or 1) // workers)
@@ -79,7 +89,7 @@ class LocalEngine:
             while pending or running:
                 while pending and len(running) < workers:  # a window: a crash loses in-flight jobs only
                     job = pending.popleft()
-                    running[executor.submit(pool.work, job, settings, use_cache)] = job
+                    running[executor.submit(pool.work, unit, job)] = job
                 done, _ = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
                 _drain(events, report)
                 broken = False
@@ -89,10 +99,10 @@ class LocalEngine:
                         yield future.result()
                     except BrokenProcessPool:
                         broken = True
-                        yield _died(job, settings, "worker process died while textualizing this video")
+                        yield unit.failed(job, "worker process died while textualizing this video")
                 if broken:
                     for job in running.values():
-                        yield _died(job, settings, "worker process died while textualizing this video")
+                        yield unit.failed(job, "worker process died while textualizing this video")
                     running.clear()
                     _stop(executor)
                     executor = new_pool()
@@ -124,9 +134,9 @@ def _stop(executor: ProcessPoolExecutor) -> None:
 class TextualizeWorker:
     """A Ray actor holding one set of loaded models; ``events`` reports its progress while it works."""
 
-    def __init__(self, settings: PerceptionSettings, env: dict[str, str], use_cache: bool, name: str):
+    def __init__(self, unit: Unit, env: dict[str, str], name: str):
         os.environ.update(env)
-        self.settings, self.use_cache, self.name = settings, use_cache, name
+        self.unit, self.name = unit, name
         self._events: list[StageEvent] = []
         self._lock = threading.Lock()
 
@@ -136,7 +146,7 @@ class TextualizeWorker:
 
     def run(self, job: Job) -> str:
         """Textualize one video; the record comes back as its JSON line."""
-        return textualize_one(job, self.settings, self._report, self.name, self.use_cache).model_dump_json()
+        return self.unit(job, self._report, self.name).model_dump_json()
 
     def events(self) -> list[StageEvent]:
         """Progress events since the last call."""
@@ -156,8 +166,7 @@ class RayEngine:
     def __init__(self, workers: int | None = None, address: str | None = None):
         self.workers, self.address = workers, address
 
-    def run(self, jobs: list[Job], settings: PerceptionSettings, report: Report,
-            use_cache: bool = True) -> Iterator[TextualizedVideo]:
+    def run(self, jobs: list[Job], unit: Unit, report: Report) -> Iterator[TextualizedVideo]:
         import ray
 
         started = not ray.is_initialized()
@@ -167,29 +176,29 @@ class RayEngine:
                      **({"num_cpus": self.workers or os.cpu_count()} if local else {}))
         actors: list = []
         try:
-            worker_cls, count, use_gpu = self._actor_class(ray, settings, len(jobs))
+            worker_cls, count, use_gpu = self._actor_class(ray, unit, len(jobs))
             # the device follows from what the actors asked for; they need not import torch to find out
-            settings = replace(settings, device=settings.device or ("cuda" if use_gpu else "cpu"))
+            unit = unit.on_device(unit.device or ("cuda" if use_gpu else "cpu"))
             env = forwarded_env()
-            spawn = lambda i: worker_cls.remote(settings, env, use_cache, f"ray {i}")  # noqa: E731
+            spawn = lambda i: worker_cls.remote(unit, env, f"ray {i}")  # noqa: E731
             actors = [spawn(i) for i in range(count)]
-            yield from self._dispatch(ray, jobs, settings, report, actors, spawn)
+            yield from self._dispatch(ray, jobs, unit, report, actors, spawn)
         finally:
             for actor in actors:
                 ray.kill(actor)
             if started:
                 ray.shutdown()
 
-    def _actor_class(self, ray, settings: PerceptionSettings, jobs: int):
+    def _actor_class(self, ray, unit: Unit, jobs: int):
         resources = ray.cluster_resources()
         gpus = resources.get("GPU", 0.0)
-        use_gpu = gpus > 0 and not (settings.device or "").startswith("cpu")
+        use_gpu = gpus > 0 and not (unit.device or "").startswith("cpu")
         count = self.workers or (int(gpus) if use_gpu else int(resources.get("CPU", 1)))
         count = max(1, min(count, jobs))
         num_gpus = min(1.0, gpus / count) if use_gpu else 0
         return ray.remote(num_cpus=1, num_gpus=num_gpus, max_concurrency=2)(TextualizeWorker), count, use_gpu
 
-    def _dispatch(self, ray, jobs, settings, report, actors, spawn) -> Iterator[TextualizedVideo]:
+    def _dispatch(self, ray, jobs, unit: Unit, report, actors, spawn) -> Iterator[TextualizedVideo]:
         from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
         pending, idle, running = deque(jobs), list(actors), {}
@@ -210,12 +219,12 @@ class RayEngine:
                     yield TextualizedVideo.model_validate_json(ray.get(ref))
                     idle.append(actor)
                 except RayActorError:
-                    yield _died(job, settings, "Ray worker died while textualizing this video")
+                    yield unit.failed(job, "Ray worker died while textualizing this video")
                     replacement = spawn(len(actors))
                     actors.append(replacement)
                     idle.append(replacement)
                 except RayError as exc:
-                    yield _died(job, settings, f"Ray task failed: {exc}")
+                    yield unit.failed(job, f"Ray task failed: {exc}")
                     idle.append(actor)
 
 

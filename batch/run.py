@@ -1,89 +1,27 @@
-"""``videochat textualize``: many videos in, one JSON line per video out, resumable.
+"""A batch run: many videos in, one JSON line per video out, resumable.
 
 The parent process plans the batch (expand the inputs, hash each file, skip
 what the output already holds), hands the rest to an engine
-(:mod:`chat.engines`) and is the only writer of the output. Each record is
-appended as one complete line with a single write, then flushed to disk
-(fsync), so a run killed at any moment leaves whole lines only, at worst
-followed by one partial line that the next run cuts off before it resumes.
+(:mod:`batch.engines`) and is the only writer of the output
+(:class:`~batch.output.JsonlOutput`). What happens to one video is the
+caller's :class:`~batch.engines.Unit` (``chat.api.textualize`` passes the
+front door's own); the batch package never assembles perception and context itself.
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chat.textualize import Job, StageEvent, TextualizedVideo, collect_videos, process_stages
-from perceive.pipeline import PerceptionSettings
+from batch.engines import Unit, make_engine
+from batch.inputs import collect_videos
+from batch.output import JsonlOutput
+from batch.records import Job, StageEvent, TextualizedVideo
 from perceive.video import content_hash
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on POSIX
-    fcntl = None
-
-
-class OutputBusy(ValueError):
-    """Another run is appending to the same output file."""
-
-
-class JsonlOutput:
-    """An append-only JSONL file of :class:`TextualizedVideo` records that survives being killed.
-
-    Opening it locks the file, cuts off a trailing partial line and reads the
-    complete records already there (``records``); lines that do not validate are
-    counted in ``invalid`` and otherwise left alone.
-    """
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.records: list[TextualizedVideo] = []
-        self.invalid = 0
-        self.dropped_bytes = 0
-        self._fd: int | None = None
-
-    def __enter__(self) -> "JsonlOutput":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        if fcntl is not None:
-            try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(self._fd)
-                raise OutputBusy(f"{self.path} is being written by another textualize run") from None
-        data = self.path.read_bytes()
-        end = data.rfind(b"\n") + 1
-        if end < len(data):  # killed in the middle of a write: drop the partial line
-            self.dropped_bytes = len(data) - end
-            os.ftruncate(self._fd, end)
-            os.fsync(self._fd)
-        for line in data[:end].splitlines():
-            if line.strip():
-                try:
-                    self.records.append(TextualizedVideo.model_validate_json(line))
-                except ValidationError:
-                    self.invalid += 1
-        return self
-
-    def append(self, record: TextualizedVideo) -> None:
-        """Append ``record`` as one complete line: a single write, then fsync."""
-        data = (record.model_dump_json() + "\n").encode()
-        written = os.write(self._fd, data)
-        while written < len(data):  # only on a full disk or a signal; O_APPEND keeps it contiguous
-            written += os.write(self._fd, data[written:])
-        os.fsync(self._fd)
-
-    def __exit__(self, *exc) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the lock
-            self._fd = None
-
 
 @dataclass
 class BatchSummary:
@@ -114,7 +52,7 @@ class BatchSummary:
         return table
 
 
-def plan(videos: list[Path], settings_key: str, settings: PerceptionSettings,
+def plan(videos: list[Path], settings_key: str, unit: Unit,
          done: set[tuple[str, str]]) -> tuple[list[Job], list[TextualizedVideo], int]:
     """Split ``videos`` into jobs to run, error records for unreadable files, and a count to skip.
 
@@ -126,8 +64,7 @@ def plan(videos: list[Path], settings_key: str, settings: PerceptionSettings,
         try:
             digest = content_hash(path)
         except OSError as exc:
-            record = TextualizedVideo(path=str(path), settings_key=settings_key, fps=settings.fps,
-                                      stages=list(settings.stages), error=f"{path}: {exc.strerror or exc}")
+            record = unit.failed(Job(str(path), "", settings_key), f"{path}: {exc.strerror or exc}")
             if record.resume_key() in seen:
                 skipped += 1
             else:
@@ -171,12 +108,10 @@ class BatchProgress:
             self.bar.console.print(f"[red]failed:[/] {record.error}", highlight=False, soft_wrap=True)
 
 
-def textualize_batch(inputs: list[str | Path], out: str | Path, settings: PerceptionSettings,
-                     engine: str = "local", workers: int | None = None, ray_address: str | None = None,
-                     use_cache: bool = True, console: Console | None = None) -> BatchSummary:
-    """Textualize every video named by ``inputs`` into ``out`` (JSONL), resuming what is already there."""
-    from chat.engines import make_engine
-
+def run_batch(inputs: list[str | Path], out: str | Path, unit: Unit, engine: str = "local",
+              workers: int | None = None, ray_address: str | None = None,
+              console: Console | None = None) -> BatchSummary:
+    """Run ``unit`` on every video named by ``inputs`` into ``out`` (JSONL), resuming what is already there."""
     console = console or Console(stderr=True)
     started = time.perf_counter()
     runner = make_engine(engine, workers, ray_address)
@@ -189,9 +124,8 @@ def textualize_batch(inputs: list[str | Path], out: str | Path, settings: Percep
         if sink.invalid:
             console.print(f"[yellow]note:[/] {sink.invalid} line(s) of {out} are not valid records; "
                           "they are kept and their videos redone", highlight=False)
-        stages, _ = process_stages(settings)  # resolves every model now: a bad --model fails before any work
-        key = settings.cache_key(stages)
-        jobs, errors, summary.skipped = plan(videos, key, settings, {r.resume_key() for r in sink.records})
+        key = unit.key()  # resolves every model now: a bad --model fails before any work
+        jobs, errors, summary.skipped = plan(videos, key, unit, {r.resume_key() for r in sink.records})
         view = BatchProgress(console, len(jobs) + len(errors))
         with view.bar:
             for record in errors:
@@ -199,7 +133,7 @@ def textualize_batch(inputs: list[str | Path], out: str | Path, settings: Percep
                 summary.count(record)
                 view.finished(record)
             if jobs:
-                for record in runner.run(jobs, settings, view.stage, use_cache):
+                for record in runner.run(jobs, unit, view.stage):
                     sink.append(record)
                     summary.count(record)
                     view.finished(record)

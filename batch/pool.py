@@ -33,8 +33,6 @@ def init_worker(events, threads: int, parent: int) -> None:
     threading.Thread(target=watch_parent, daemon=True).start()
 
 
-def work(job, settings, use_cache: bool):
-    """Textualize one job in this worker; progress events go to the parent's queue."""
-    from chat.textualize import textualize_one
-
-    return textualize_one(job, settings, _events.put, worker=f"pid {os.getpid()}", use_cache=use_cache)
+def work(unit, job):
+    """Run ``unit`` on one job in this worker; progress events go to the parent's queue."""
+    return unit(job, _events.put, f"pid {os.getpid()}")

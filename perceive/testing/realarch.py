@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from perceive.models import mark_random
+from perceive.testing.tiny import yolo11n
 
 # The registry role each builder makes, with the real model whose size it copies.
 REAL_ARCH = {
@@ -58,18 +59,7 @@ def words_only(bias, tokens: list[str]) -> None:
 
 def build_detector(folder: Path) -> Path:
     """YOLO11n (2.6 M parameters) from its architecture file, COCO class names, untrained."""
-    import torch
-    from ultralytics import YOLO
-    from ultralytics.utils import ROOT, YAML
-
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(0)
-    yolo = YOLO("yolo11n.yaml", task="detect", verbose=False)
-    yolo.model.names = YAML.load(ROOT / "cfg" / "datasets" / "coco.yaml")["names"]
-    path = folder / "yolo11n-random.pt"
-    yolo.save(path)
-    mark_random(path)
-    return path
+    return yolo11n(folder, "yolo11n-random.pt")
 
 
 def build_captioner(folder: Path) -> Path:

@@ -1,0 +1,217 @@
+"""The front door: every use case, from a video file to an answer, written out once.
+
+Like whisper's ``transcribe()``, these functions are what the command line,
+the batch engine and the bench call; none of them assembles the steps itself::
+
+    from chat import api
+    context = api.build_context("clip.mp4")             # a typed VideoContext
+    print(context.render())                              # what `videochat context` prints
+    answer = api.ask("clip.mp4", "What happens at 0:05?", on_token=print)
+    api.textualize(["videos/"], "out.jsonl")             # one JSON line per video
+
+The path is always the same: perception (cached) -> cleanup (when its model is
+available, unless ``cleanup=False``) -> :class:`~prompting.context.VideoContext`
+-> fitted to the LLM's window per question -> answer with a cited time.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from batch.records import Job, Report, StageEvent, TextualizedVideo
+from perceive.callbacks import PipelineCallbacks
+from perceive.pipeline import PerceptionSettings, shared_stages
+from perceive.records import Perception
+from prompting.context import VideoContext
+
+Pieces = Callable[[str], None]
+
+
+def perceive(video: str | Path, settings: PerceptionSettings | None = None, *, use_cache: bool = True,
+             callbacks: PipelineCallbacks | None = None) -> Perception:
+    """The perception of ``video``: from the cache, else by running the stages (built once per process)."""
+    from perceive.cache import perceive_cached
+
+    settings = settings or PerceptionSettings()
+    stages, notes = shared_stages(settings)
+    return perceive_cached(video, settings, callbacks=callbacks, use_cache=use_cache, stages=stages, notes=notes)
+
+
+def context_of(perception: Perception, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
+               callbacks: PipelineCallbacks | None = None) -> VideoContext:
+    """The video context of a perception; ``cleanup`` None uses the cleanup model when it is available.
+
+    Every note for the user (skipped stages, a skipped cleanup) goes to ``callbacks.on_note``.
+    """
+    from perceive.models import ModelUnavailable
+    from prompting.cleanup import Cleanup
+    from prompting.context import video_context
+
+    settings = settings or PerceptionSettings()
+    hooks = callbacks or PipelineCallbacks()
+    for note in perception.notes:
+        hooks.on_note(note)
+    cleaner = None
+    if cleanup is not False:
+        try:
+            cleaner = Cleanup.from_registry(settings.models, settings.device or "cpu")
+        except ModelUnavailable as exc:
+            if cleanup:
+                raise
+            hooks.on_note(f"cleanup skipped: {exc}")
+    return video_context(perception, cleanup=cleaner)
+
+
+def build_context(video: str | Path, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
+                  use_cache: bool = True, callbacks: PipelineCallbacks | None = None) -> VideoContext:
+    """The typed video context of ``video``: cached perception, optional cleanup, context."""
+    perception = perceive(video, settings, use_cache=use_cache, callbacks=callbacks)
+    return context_of(perception, settings, cleanup=cleanup, callbacks=callbacks)
+
+
+def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
+              llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None):
+    """A :class:`~chat.session.ChatSession` about ``video``.
+
+    The LLM (``llm``, else loaded from the registry with ``llm_settings``) comes
+    first, so a missing one fails before any perception; the embedder ranks
+    what fits the window (keyword retrieval when there is none).
+    """
+    from chat.llm import LLMSettings, load_llm
+
+    settings = settings or PerceptionSettings()
+    if not Path(video).is_file():
+        raise FileNotFoundError(f"{video}: no such file")
+    llm = llm or load_llm(settings.models, llm_settings or LLMSettings())
+    (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
+    return chat_about(build_context(video, settings, cleanup=cleanup, callbacks=callbacks), llm, settings)
+
+
+def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None = None):
+    """A :class:`~chat.session.ChatSession` over ``context`` with ``llm``, and the embedder when there is one."""
+    from chat.session import ChatSession
+    from perceive.models import ModelUnavailable
+    from prompting.retrieve import Embedder
+
+    settings = settings or PerceptionSettings()
+    try:
+        embedder = Embedder.from_registry(settings.models, settings.device)
+    except ModelUnavailable:
+        embedder = None   # keyword retrieval (BM25) then picks what fits the window
+    return ChatSession(llm, context, embedder=embedder)
+
+
+def ask(video: str | Path, question: str, settings: PerceptionSettings | None = None, *,
+        on_token: Pieces | None = None, on_context: Pieces | None = None, **chat_options) -> str:
+    """Answer ``question`` about ``video``, streaming each piece to ``on_token``; returns the whole answer.
+
+    ``chat_options`` are :func:`open_chat`'s (``cleanup``, ``llm``, ``llm_settings``, ``callbacks``);
+    ``on_context`` sees the fitted context's text before the answer starts.
+    """
+    session = open_chat(video, settings, **chat_options)
+    return session.ask(question, on_token=on_token, on_context=on_context)
+
+
+def describe(video: str | Path, settings: PerceptionSettings | None = None, *, on_token: Pieces | None = None,
+             **chat_options) -> str:
+    """A paragraph describing ``video`` (the VideoChat-Text description prompt, ``prompts/describe.txt``)."""
+    import prompts
+
+    return ask(video, prompts.load("describe").strip(), settings, on_token=on_token, **chat_options)
+
+
+@dataclass(frozen=True)
+class Textualizer:
+    """The batch's unit of work: one video to a :class:`~batch.records.TextualizedVideo` record.
+
+    It runs exactly :func:`build_context` (same cache, same cleanup rule), so
+    the record's ``context`` is what ``videochat context`` prints for the same
+    video and settings. It never raises for a bad video: the record carries an ``error``.
+    """
+
+    settings: PerceptionSettings
+    cleanup: bool | None = None
+    use_cache: bool = True
+
+    @property
+    def device(self) -> str | None:
+        return self.settings.device
+
+    def on_device(self, device: str) -> Textualizer:
+        """This unit, running on ``device``."""
+        return replace(self, settings=replace(self.settings, device=device))
+
+    def key(self) -> str:
+        """The perception settings key (resolving every model now)."""
+        return self.settings.cache_key(shared_stages(self.settings)[0])
+
+    def failed(self, job: Job, why: str) -> TextualizedVideo:
+        """The record of a video that could not be textualized."""
+        return TextualizedVideo(path=job.path, content_hash=job.content_hash, settings_key=job.settings_key,
+                                fps=self.settings.fps, stages=list(self.settings.stages), error=why)
+
+    def __call__(self, job: Job, report: Report | None = None, worker: str = "main") -> TextualizedVideo:
+        """Textualize ``job``'s video, reporting progress as :class:`~batch.records.StageEvent`."""
+        from perceive.cache import cache_path
+
+        start = time.perf_counter()
+        events = _Events(report or (lambda _event: None), worker, Path(job.path).name)
+        try:
+            events.on_progress("starting", 0.0, 0.0)
+            stages, _ = shared_stages(self.settings)
+            # the parent's key decides resumes
+            job = replace(job, settings_key=job.settings_key or self.settings.cache_key(stages))
+            cached = (self.use_cache and bool(job.content_hash)
+                      and cache_path(job.content_hash, self.settings, stages).exists())
+            perception = perceive(job.path, self.settings, use_cache=self.use_cache, callbacks=events)
+            events.on_progress("context", perception.video.duration, perception.video.duration)
+            t0 = time.perf_counter()
+            context = context_of(perception, self.settings, cleanup=self.cleanup, callbacks=events)
+            timings = dict(perception.timings, context=round(time.perf_counter() - t0, 3))
+        except Exception as exc:  # a bad video must never stop the batch
+            record = self.failed(job, _describe(exc))
+            record.timings = {"total": round(time.perf_counter() - start, 3)}
+            return record
+        timings["total"] = round(time.perf_counter() - start, 3)
+        return TextualizedVideo(path=job.path, content_hash=perception.video.content_hash, settings_key=job.settings_key,
+                                fps=self.settings.fps, stages=list(self.settings.stages),
+                                duration=perception.video.duration, models=perception.models,
+                                observations=perception.observations, notes=events.notes,
+                                context=context.render(), timings=timings, cached=cached)
+
+
+class _Events(PipelineCallbacks):
+    """Pipeline progress as :class:`~batch.records.StageEvent` reports; the notes for the record."""
+
+    def __init__(self, report: Report, worker: str, video: str):
+        self.report, self.worker, self.video = report, worker, video
+        self.notes: list[str] = []
+
+    def on_progress(self, label: str, done: float, total: float) -> None:
+        self.report(StageEvent(self.worker, self.video, label, done, total))
+
+    def on_note(self, text: str, kind: str = "note") -> None:
+        if kind == "note":
+            self.notes.append(text)
+
+
+def _describe(exc: Exception) -> str:
+    from perceive.video import VideoError
+
+    return str(exc) if isinstance(exc, VideoError) else f"{type(exc).__name__}: {exc}"
+
+
+def textualize(paths: list[str | Path], out: str | Path, settings: PerceptionSettings | None = None, *,
+               cleanup: bool | None = None, use_cache: bool = True, engine: str = "local",
+               workers: int | None = None, ray_address: str | None = None, console=None):
+    """Textualize every video named by ``paths`` (files, folders, path lists) into ``out`` (JSONL), resumably.
+
+    Returns the :class:`~batch.run.BatchSummary`. ``engine`` is ``local`` (a
+    process pool) or ``ray``; every worker runs :class:`Textualizer`.
+    """
+    from batch.run import run_batch
+
+    unit = Textualizer(settings or PerceptionSettings(), cleanup, use_cache)
+    return run_batch(paths, out, unit, engine=engine, workers=workers, ray_address=ray_address, console=console)
