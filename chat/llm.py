@@ -15,7 +15,6 @@ files, an estimate for remote models) and its context window size.
 """
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from perceive.models import ModelUnavailable, ResolvedModel, is_offline, model_cache, resolve
+from perceive.cache import cache_root
 from perceive.records import ModelInfo
+from prompting.tokens import approx_tokens
 
 DEFAULT_N_CTX = 4096
 DEFAULT_MAX_TOKENS = 256
@@ -61,10 +62,6 @@ class ChatLLM:
         """One line naming the model, backend, weights and window."""
         return f"{self.info.describe()}, {self.n_ctx} token window"
 
-
-def estimate_tokens(text: str) -> int:
-    """A conservative token estimate for models whose tokenizer is not at hand (~3.5 chars/token)."""
-    return math.ceil(len(text) / 3.5)
 
 
 def find_gguf(spec: ResolvedModel) -> Path:
@@ -106,14 +103,12 @@ def load_llm(overrides: dict[str, str] | None = None, settings: LLMSettings | No
 
 def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
     from chat.llamacpp import ChatLlamaCppEngine, LlamaCppEngine
-    from perceive.cache import cache_dir
-
     path = find_gguf(spec)
     n_ctx = settings.n_ctx or DEFAULT_N_CTX
     threads = settings.threads or _cores()
-    cache_root = cache_dir().parent if settings.prompt_cache else None
-    engine = model_cache().get(("llama-cpp", str(path), n_ctx, threads, str(cache_root)),
-                               lambda: LlamaCppEngine(path, n_ctx, threads, cache_root))
+    cache = cache_root() if settings.prompt_cache else None
+    engine = model_cache().get(("llama-cpp", str(path), n_ctx, threads, str(cache)),
+                               lambda: LlamaCppEngine(path, n_ctx, threads, cache))
     model = ChatLlamaCppEngine(engine=engine, temperature=settings.temperature, max_tokens=settings.max_tokens)
     info = spec.info()
     info.name = path.name   # a package or folder name says less than the GGUF file's
@@ -155,7 +150,7 @@ def _openai(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
     model = ChatOpenAI(model=spec.location, base_url=base_url, api_key=api_key or "none",
                        temperature=settings.temperature, max_tokens=settings.max_tokens, streaming=True)
     n_ctx = settings.n_ctx or REMOTE_N_CTX["openai"]
-    return ChatLLM(model, spec.info(), n_ctx, settings.max_tokens, estimate_tokens,
+    return ChatLLM(model, spec.info(), n_ctx, settings.max_tokens, approx_tokens,
                    base_url or "https://api.openai.com/v1")
 
 
@@ -169,5 +164,5 @@ def _ollama(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
     n_ctx = settings.n_ctx or REMOTE_N_CTX["ollama"]
     model = ChatOllama(model=spec.location, base_url=base_url, temperature=settings.temperature,
                        num_predict=settings.max_tokens, num_ctx=n_ctx)
-    return ChatLLM(model, spec.info(), n_ctx, settings.max_tokens, estimate_tokens,
+    return ChatLLM(model, spec.info(), n_ctx, settings.max_tokens, approx_tokens,
                    base_url or "http://127.0.0.1:11434")
