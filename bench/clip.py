@@ -183,9 +183,12 @@ def timed_question(session, question: str) -> Question:
     answer = session.ask(question, on_token=on_token)
     elapsed = time.perf_counter() - start
     prompt = sum(session.llm.count_tokens(str(m.content)) for m in session.last_messages)
+    timings = getattr(getattr(session.llm.model, "engine", None), "last_timings", {})
+    evaluated = timings.get("prompt_n", 0) > 1   # one token means the prompt came from the cache
     return Question(question=question, answer=answer, first_token_s=round(first[0], 3) if first else None,
                     answer_s=round(elapsed, 3), answer_tokens=session.llm.count_tokens(answer),
-                    prompt_tokens=prompt)
+                    prompt_tokens=prompt,
+                    prompt_tok_s=round(timings["prompt_per_second"], 1) if evaluated else None)
 
 
 def main(argv: list[str] | None = None) -> None:

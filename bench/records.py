@@ -49,6 +49,7 @@ class Question(BaseModel):
     answer_s: float = 0.0                # from the ask call to the end of the answer
     answer_tokens: int = 0
     prompt_tokens: int = 0               # system prompt (with the fitted context), history and question
+    prompt_tok_s: float | None = None    # prompt tokens the local engine evaluated per second (not cached ones)
 
 
 class AskRun(BaseModel):

@@ -74,7 +74,7 @@ def ask_rows(run: AskRun) -> list[tuple[str, ...]]:
         rows.append((f"{run.label}, question {i}", num(run.import_s) if i == 1 else "",
                      num(run.llm_load_s) if i == 1 else "", num(run.perception_s) if i == 1 else "",
                      num(run.cleanup_load_s + run.context_s) if i == 1 else "", str(q.prompt_tokens),
-                     num(q.first_token_s), num(q.answer_s), num(speed, 1),
+                     num(q.prompt_tok_s, 1), num(q.first_token_s), num(q.answer_s), num(speed, 1),
                      num(before + (q.first_token_s or 0.0))))
     return rows
 
@@ -85,7 +85,7 @@ def ask_table(clip: ClipRun, markdown: bool = False) -> Table | None:
     if not runs:
         return None
     table = _table(f"{clip.clip}: ask", markdown, "run", "import s", "LLM load s", "perception s",
-                   "cleanup+context s", "prompt tokens", "first token s", "answer s", "tokens/s",
+                   "cleanup+context s", "prompt tokens", "prompt tokens/s", "first token s", "answer s", "tokens/s",
                    "to first token s")
     for run in runs:
         for row in ask_rows(run):
