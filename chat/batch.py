@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,13 +116,14 @@ class BatchSummary:
 
 
 def plan(videos: list[Path], settings_key: str, settings: PerceptionSettings,
-         done: set[tuple[str, str]]) -> tuple[list[Job], list[TextualizedVideo], int]:
-    """Split ``videos`` into jobs to run, error records for unreadable files, and a count to skip.
+         done: set[tuple[str, str]]) -> tuple[list[Job], list[TextualizedVideo], list[tuple[Path, tuple[str, str]]]]:
+    """Split ``videos`` into jobs to run, error records for unreadable files, and the videos to skip.
 
     A video is skipped when a record with its content hash and settings key is
-    already written (or when the same content appears earlier in this batch).
+    already written (or when the same content appears earlier in this batch);
+    each skipped video comes with that record's resume key.
     """
-    jobs, errors, skipped, seen = [], [], 0, set(done)
+    jobs, errors, skipped, seen = [], [], [], set(done)
     for path in videos:
         try:
             digest = content_hash(path)
@@ -129,13 +131,13 @@ def plan(videos: list[Path], settings_key: str, settings: PerceptionSettings,
             record = TextualizedVideo(path=str(path), settings_key=settings_key, fps=settings.fps,
                                       stages=list(settings.stages), error=f"{path}: {exc.strerror or exc}")
             if record.resume_key() in seen:
-                skipped += 1
+                skipped.append((path, record.resume_key()))
             else:
                 seen.add(record.resume_key())
                 errors.append(record)
             continue
         if (digest, settings_key) in seen:
-            skipped += 1
+            skipped.append((path, (digest, settings_key)))
             continue
         seen.add((digest, settings_key))
         jobs.append(Job(str(path), digest, settings_key))
@@ -173,8 +175,13 @@ class BatchProgress:
 
 def textualize_batch(inputs: list[str | Path], out: str | Path, settings: PerceptionSettings,
                      engine: str = "local", workers: int | None = None, ray_address: str | None = None,
-                     use_cache: bool = True, console: Console | None = None) -> BatchSummary:
-    """Textualize every video named by ``inputs`` into ``out`` (JSONL), resuming what is already there."""
+                     use_cache: bool = True, console: Console | None = None,
+                     on_record: Callable[[str, TextualizedVideo], None] | None = None) -> BatchSummary:
+    """Textualize every video named by ``inputs`` into ``out`` (JSONL), resuming what is already there.
+
+    ``on_record(status, record)`` sees every video's record as it is settled:
+    status ``ok``, ``failed`` or ``skipped`` (the record from an earlier run).
+    """
     from chat.engines import make_engine
 
     console = console or Console(stderr=True)
@@ -191,17 +198,26 @@ def textualize_batch(inputs: list[str | Path], out: str | Path, settings: Percep
                           "they are kept and their videos redone", highlight=False)
         stages, _ = process_stages(settings)  # resolves every model now: a bad --model fails before any work
         key = settings.cache_key(stages)
-        jobs, errors, summary.skipped = plan(videos, key, settings, {r.resume_key() for r in sink.records})
+        jobs, errors, skipped = plan(videos, key, settings, {r.resume_key() for r in sink.records})
+        summary.skipped = len(skipped)
+        settled = on_record or (lambda _status, _record: None)
+        if on_record:
+            earlier = {r.resume_key(): r for r in sink.records}
+            for path, resume_key in skipped:
+                if resume_key in earlier:
+                    on_record("skipped", earlier[resume_key].model_copy(update={"path": str(path)}))
         view = BatchProgress(console, len(jobs) + len(errors))
         with view.bar:
             for record in errors:
                 sink.append(record)
                 summary.count(record)
                 view.finished(record)
+                settled("failed", record)
             if jobs:
                 for record in runner.run(jobs, settings, view.stage, use_cache):
                     sink.append(record)
                     summary.count(record)
                     view.finished(record)
+                    settled("ok" if record.ok else "failed", record)
     summary.wall_seconds = time.perf_counter() - started
     return summary

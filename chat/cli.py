@@ -1,4 +1,4 @@
-"""The ``videochat`` command line: perceive, context, ask, chat, textualize, models."""
+"""The ``videochat`` command line: perceive, context, ask, chat, report, textualize, models."""
 from __future__ import annotations
 
 import os
@@ -162,7 +162,9 @@ def video_context(video: Path, settings, cleanup: Optional[bool]):
 
 def start_session(video: Path, settings, cleanup: Optional[bool], base_url: Optional[str], n_ctx: Optional[int],
                   max_tokens: int):
-    """Load the LLM (first, so a missing one fails fast), perceive VIDEO and open a chat session."""
+    """Load the LLM (first, so a missing one fails fast), perceive VIDEO and open a chat session.
+
+    Returns the session and the perception it was built from (for ``--report``)."""
     from chat.llm import LLMSettings, load_llm
     from chat.session import ChatSession
     from perceive.models import ModelUnavailable
@@ -177,7 +179,7 @@ def start_session(video: Path, settings, cleanup: Optional[bool], base_url: Opti
         embedder = Embedder.from_registry(settings.models, settings.device)
     except ModelUnavailable:
         embedder = None   # keyword retrieval (BM25) then picks what fits the window
-    return ChatSession(llm, text, perception.fps_sampled, embedder=embedder)
+    return ChatSession(llm, text, perception.fps_sampled, embedder=embedder), perception
 
 
 def print_piece(piece: str) -> None:
@@ -196,6 +198,7 @@ def ask(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     question: Annotated[str, typer.Argument(help="The question, e.g. \"What happens at 0:05?\"")],
     show_context: Annotated[bool, typer.Option("--show-context", help="Print the context sent to the LLM first.")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Also write an HTML timeline report with the question and answer.")] = None,
     cleanup: Cleanup = None, base_url: BaseUrl = None, n_ctx: NCtx = None, max_tokens: MaxTokens = 256,
     offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
     stages: Stages = None, scene: Scene = None,
@@ -203,10 +206,27 @@ def ask(
     """Answer one QUESTION about VIDEO from its perceived context; the answer streams to stdout."""
     with one_line_errors():
         settings = perception_settings(offline, device, model, fps, stages, scene)
-        session = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
+        session, perception = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
         show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
-        session.ask(question, on_token=print_piece, on_context=show)
+        answer = session.ask(question, on_token=print_piece, on_context=show)
     console.print()
+    if report:
+        save_report(report, session, perception, settings, [(question, answer)])
+
+
+def save_report(path: Path, session, perception, settings, turns: list[tuple[str, str]],
+                copy_video: bool = False) -> None:
+    """Write the timeline report of a chat session's video with its questions and answers so far."""
+    from chat.reports import report_settings, write_report
+    from prompting.report import QA
+
+    with one_line_errors():
+        try:
+            write_report(path, perception, session.context, qa=[QA(question=q, answer=a) for q, a in turns],
+                         settings=report_settings(settings, llm=session.llm.describe()), copy_video=copy_video)
+        except OSError as exc:
+            raise ValueError(f"cannot write the report {path}: {exc.strerror or exc}") from None
+    err_console.print(f"report written to {path}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -216,14 +236,16 @@ def chat(
     offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
     stages: Stages = None, scene: Scene = None,
 ):
-    """Chat about VIDEO in the terminal: /context, /reset, /quit (or Ctrl-D); Ctrl-C stops an answer."""
+    """Chat about VIDEO in the terminal: /context, /report [FILE], /reset, /quit (or Ctrl-D); Ctrl-C stops an answer."""
     from perceive.models import ModelUnavailable
 
     with one_line_errors():
         settings = perception_settings(offline, device, model, fps, stages, scene)
-        session = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
-    console.print("[dim]Ask about the video. /context shows the context, /reset forgets the conversation, "
-                  "/quit or Ctrl-D exits, Ctrl-C stops an answer.[/]")
+        session, perception = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
+    turns: list[tuple[str, str]] = []
+    console.print("[dim]Ask about the video. /context shows the context, /report [FILE] writes an HTML timeline "
+                  "report with the answers so far, /reset forgets the conversation, /quit or Ctrl-D exits, "
+                  "Ctrl-C stops an answer.[/]")
     while True:
         try:
             line = console.input("[bold cyan]you>[/] ").strip()
@@ -245,12 +267,18 @@ def chat(
                 print_context(session.context, "video context:")
             else:
                 print_context(session.last_context, "context sent with the last question:")
+        elif line == "/report" or line.startswith("/report "):
+            target = Path(line[len("/report"):].strip() or f"{video.stem}.report.html")
+            try:
+                save_report(target, session, perception, settings, turns)
+            except typer.Exit:
+                pass  # the error line is printed; the chat goes on
         elif line.startswith("/"):
-            console.print(f"[yellow]unknown command {line}[/] (/context, /reset, /quit)", highlight=False)
+            console.print(f"[yellow]unknown command {line}[/] (/context, /report, /reset, /quit)", highlight=False)
         else:
             console.print("[bold green]videochat>[/] ", end="")
             try:
-                session.ask(line, on_token=print_piece)
+                turns.append((line, session.ask(line, on_token=print_piece)))
                 console.print()
             except KeyboardInterrupt:
                 console.print(" [yellow](stopped)[/]")
@@ -273,6 +301,32 @@ def context(
 
 
 @app.command()
+def report(
+    video: Annotated[Path, typer.Argument(help="Video file.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file to write (default: VIDEO_NAME.report.html here).")] = None,
+    open_it: Annotated[bool, typer.Option("--open", help="Open the report in the web browser.")] = False,
+    copy_video: Annotated[bool, typer.Option("--copy-video", help="Copy the video beside the report (default: link it by relative path).")] = False,
+    cleanup: Cleanup = None,
+    offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
+    stages: Stages = None, scene: Scene = None,
+):
+    """Write an HTML timeline report of what each model saw in VIDEO (same perception and context as ask)."""
+    from chat.reports import open_report, report_settings, write_report
+
+    target = output or Path(f"{video.stem}.report.html")
+    with one_line_errors():
+        settings = perception_settings(offline, device, model, fps, stages, scene)
+        perception, text = video_context(video, settings, cleanup)
+        try:
+            write_report(target, perception, text, settings=report_settings(settings), copy_video=copy_video)
+        except OSError as exc:
+            raise ValueError(f"cannot write the report {target}: {exc.strerror or exc}") from None
+    console.print(f"report written to {target}", highlight=False, soft_wrap=True)
+    if open_it:
+        open_report(target)
+
+
+@app.command()
 def textualize(
     paths: Annotated[list[str], typer.Argument(help="Video files, folders (searched recursively) or path lists (@list.txt or any .txt file).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file: one record per video is appended; rerun to resume.")],
@@ -280,6 +334,7 @@ def textualize(
     workers: Annotated[Optional[int], typer.Option("--workers", "-j", help="Worker processes / Ray actors, each with its own models (default: one per core; Ray with GPUs: one per GPU).")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and overwrite the perception cache.")] = False,
+    report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Also write one HTML timeline report per video here, plus index.html.")] = None,
     offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
     stages: Stages = None, scene: Scene = None,
 ):
@@ -288,10 +343,19 @@ def textualize(
 
     with one_line_errors():
         settings = perception_settings(offline, device, model, fps, stages, scene)
+        reports = None
+        if report_dir:
+            from chat.reports import BatchReports
+
+            reports = BatchReports(report_dir, settings)
         summary = textualize_batch(paths, out, settings, engine=engine, workers=workers, ray_address=ray_address,
-                                   use_cache=not no_cache, console=err_console)
+                                   use_cache=not no_cache, console=err_console,
+                                   on_record=reports.add if reports else None)
+        index = reports.finish() if reports else None
     console.print(summary.table())
     console.print(f"records in {out}", highlight=False)
+    if index:
+        console.print(f"reports in {index}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - entry point for python -m chat.cli

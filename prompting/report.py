@@ -135,8 +135,6 @@ def _label(o: Observation) -> str:
     if o.stage == "dense_caption" and (o.label or o.position):
         where = " ".join(p for p in (o.label, f"({o.position})" if o.position else "") if p)
         return f"{where}: {o.text}"
-    if o.stage == "action" and o.score is not None:
-        return f"{o.text} {o.score:.2f}"
     return o.text
 
 
