@@ -33,6 +33,7 @@ from importlib import resources
 
 from pydantic import BaseModel
 
+from perceive.models import STAGES
 from perceive.records import Observation, Perception
 from prompting.context import clock, parse_line
 
@@ -239,11 +240,14 @@ def skipped_stages(notes: Iterable[str]) -> dict[str, str]:
 
 def build_lanes(perception: Perception, stages: Iterable[str] = (), buckets: int = BUCKETS,
                 max_rows: int = MAX_ROWS) -> list[Lane]:
-    """One lane per stage that ran, was asked for (``stages``) or was skipped (with the reason)."""
+    """One lane per stage that ran, was asked for (``stages``) or was skipped (with the reason).
+
+    A note ``"<stage> skipped: <reason>"`` about a perception stage gives that stage's lane the reason.
+    """
     duration = max(perception.video.duration, max((o.end or o.start for o in perception.observations), default=0),
                    1e-3)
     step = 1.0 / perception.fps_sampled if perception.fps_sampled > 0 else 1.0
-    skipped = skipped_stages(perception.notes)
+    skipped = {s: why for s, why in skipped_stages(perception.notes).items() if s in STAGES or s in LANES}
     seen = {str(o.stage) for o in perception.observations}
     lanes = []
     for stage in lane_order(seen | set(skipped) | set(stages)):
@@ -375,9 +379,10 @@ def render_report(perception: Perception, context_text: str, qa: Iterable[QA] = 
     duration = max(v.duration, max((o.end or o.start for o in perception.observations), default=0), 1e-3)
     lanes = build_lanes(perception, (settings or {}).get("stages", ()) or (), buckets=buckets)
     thumbs = sorted(thumbnails, key=lambda t: t.time)
-    notes = [n for n in perception.notes if not _SKIPPED.match(n)]
+    laned = {lane.stage for lane in lanes if lane.reason is not None}
+    notes = [n for n in perception.notes if not (_SKIPPED.match(n) and _SKIPPED.match(n).group(1) in laned)]
     timings = {k: f"{t:.2f}" for k, t in perception.timings.items()}
-    meta = {"video": name, "duration": duration,
+    meta = {"video": name, "path": v.path, "duration": duration,
             "lanes": {lane.stage: lane.count for lane in lanes}}
     video = (f'<video id="video" controls preload="metadata" src="{esc(video_href)}"></video>'
              f'<p id="video-error" class="muted" hidden>This browser cannot play the video file; '
