@@ -14,8 +14,8 @@ captions, labels, the file name) is untrusted: the HTML is built here with
 writes text with ``textContent``.
 
 Long videos stay light: each lane packs overlapping items into a few rows and
-merges the items of a row that start in the same time bucket (``BUCKETS``
-across the axis) into one, so a 1-hour video draws at most about
+merges the items of a row that start within one time bucket (``1/BUCKETS`` of
+the video) into one, so a 1-hour video draws at most about
 ``BUCKETS`` items per row, whatever its number of observations.
 """
 from __future__ import annotations
@@ -37,9 +37,9 @@ from perceive.models import STAGES
 from perceive.records import Observation, Perception
 from prompting.context import clock, parse_line
 
-BUCKETS = 600
-"""Time buckets across the axis; items of a lane row starting in the same bucket are merged into one."""
-MAX_ROWS = 6
+BUCKETS = 500
+"""Time buckets across the axis (about 2 px each): items of a lane row starting within one bucket merge."""
+MAX_ROWS = 4
 """Rows a lane uses for overlapping items; more overlap shares the row that frees up first."""
 MAX_THUMBNAILS = 16
 
@@ -204,22 +204,29 @@ def _pack(items: list[Item], max_rows: int) -> int:
 
 
 def _merge(items: list[Item], bucket: float) -> list[Item]:
-    """Merge the items of each row that start in the same time bucket into one item."""
+    """Merge the items of each row that start less than ``bucket`` seconds after the first of their group.
+
+    So the drawn items of a row start at least one bucket apart: about one per pixel column at most.
+    """
+    rows: dict[int, list[list[Item]]] = {}
+    for item in sorted(items, key=lambda i: (i.row, i.start)):
+        groups = rows.setdefault(item.row, [])
+        if groups and item.start < groups[-1][0].start + bucket:
+            groups[-1].append(item)
+        else:
+            groups.append([item])
     out: list[Item] = []
-    groups: dict[tuple[int, int], list[Item]] = {}
-    for item in items:
-        groups.setdefault((item.row, int(item.start // bucket) if bucket > 0 else 0), []).append(item)
-    for (row, _), group in groups.items():
-        if len(group) == 1:
-            out.append(group[0])
-            continue
-        n = sum(i.n for i in group)
-        shown = "\n".join(_short(i.tip.replace("\n", " "), 90) for i in group[:4])
-        more = f"\n… {len(group) - 4} more" if len(group) > 4 else ""
-        out.append(Item(min(i.start for i in group), max(i.end for i in group),
-                        f"{_short(group[0].label, 40)} +{len(group) - 1}", f"{n} observations\n{shown}{more}",
-                        n, row, merged=True))
-    return sorted(out, key=lambda i: (i.row, i.start))
+    for row, groups in rows.items():
+        for group in groups:
+            if len(group) == 1:
+                out.append(group[0])
+                continue
+            n = sum(i.n for i in group)
+            shown = "\n".join(_short(i.tip.replace("\n", " "), 90) for i in group[:4])
+            more = f"\n… {len(group) - 4} more" if len(group) > 4 else ""
+            out.append(Item(group[0].start, max(i.end for i in group), f"{_short(group[0].label, 40)} +{len(group) - 1}",
+                            f"{n} observations\n{shown}{more}", n, row, merged=True))
+    return out
 
 
 def lane_order(stages: Iterable[str]) -> list[str]:

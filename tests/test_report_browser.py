@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import CLIPS, SAMPLES
 from perceive.records import Perception
-from test_report import evil_perception
+from test_report import evil_perception, hour_perception
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
@@ -52,7 +52,7 @@ def page(browser):
     context.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def real_report(tmp_path_factory, tiny_models) -> tuple[Path, Perception]:
     """`videochat report` on a real clip with speech (real ASR; tiny random models for the visual stages)."""
     from chat.cli import app
@@ -137,3 +137,18 @@ def test_untrusted_text_runs_nothing_in_the_browser(page, tmp_path):
     assert '<a href="javascript:alert(3)">see</a>' in page.locator(".qa .a").inner_text()
     page.screenshot(path=str(tmp_path / "evil.png"), full_page=True)
     print(f"\nscreenshot: {tmp_path / 'evil.png'}")
+
+
+def test_an_hour_long_report_loads_and_seeks(page, tmp_path):
+    from prompting.report import render_report
+
+    report = tmp_path / "hour.html"
+    report.write_text(render_report(hour_perception(), "Second 1: a scene", video_href="missing.mp4"))
+    page.goto(report.as_uri())
+    page.wait_for_function("document.documentElement.dataset.ready === '1'", timeout=10000)
+    item = page.locator(".lane[data-stage=asr] .it").nth(300)
+    start = float(item.get_attribute("data-t"))
+    item.click(timeout=5000)
+    minutes, seconds = divmod(int(start), 60)
+    assert page.inner_text("#now") == f"{minutes}:{seconds:02d}"
+    assert not page.errors
