@@ -8,7 +8,6 @@ import re
 import time
 from pathlib import Path
 
-import pytest
 
 from perceive.records import ModelInfo, Observation, Perception, VideoInfo
 from prompting.report import QA, build_lanes, link_times, render_report, script_json
