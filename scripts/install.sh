@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install videochat on a fresh Debian/Ubuntu machine: system ffmpeg (+ espeak-ng, tmux
-# for the samples and the terminal test), torch, the package and the offline models.
+# for the samples and the terminal test, chromium for the report's browser test), torch,
+# the package and the offline models. Playwright drives that system chromium: never run
+# `playwright install` (it downloads a browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v ffmpeg >/dev/null || ! command -v espeak-ng >/dev/null || ! command -v tmux >/dev/null; then
+if ! command -v ffmpeg >/dev/null || ! command -v espeak-ng >/dev/null || ! command -v tmux >/dev/null \
+        || ! command -v chromium >/dev/null; then
     SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq ffmpeg espeak-ng tmux >/dev/null
+    $SUDO apt-get install -y -qq ffmpeg espeak-ng tmux chromium >/dev/null
 fi
 pip install -q torch==2.14.1 torchvision==0.29.1
 pip install -q -e '.[models,dev]'

@@ -129,3 +129,16 @@ def test_interactive_chat_in_a_terminal():
         child.close()
     assert child.exitstatus == 0
     assert len(cached_perceptions()) == 1
+
+
+def test_ask_report_holds_the_question_and_its_answer(tmp_path):
+    import html
+
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["ask", str(clip("retalking_face_1.mp4")), QUESTION, "--offline",
+                                      "--max-tokens", "40", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    page = report.read_text()
+    assert f'<div class="q">{html.escape(QUESTION)}</div>' in page
+    assert html.escape(result.stdout.strip().split()[0]) in page.split('<div class="a">')[1]
+    assert 'data-stage="asr"' in page and "SmolLM2" in page and "report written to" in result.stderr
