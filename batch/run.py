@@ -10,6 +10,7 @@ front door's own); the batch package never assembles perception and context itse
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from batch.inputs import collect_videos
 from batch.output import JsonlOutput
 from batch.records import Job, StageEvent, TextualizedVideo
 from perceive.video import content_hash
+
+OnRecord = Callable[[str, TextualizedVideo], None]
+"""A hook that sees each video's record once it is settled, with its status (ok, failed, skipped)."""
 
 @dataclass
 class BatchSummary:
@@ -53,26 +57,27 @@ class BatchSummary:
 
 
 def plan(videos: list[Path], settings_key: str, unit: Unit,
-         done: set[tuple[str, str]]) -> tuple[list[Job], list[TextualizedVideo], int]:
-    """Split ``videos`` into jobs to run, error records for unreadable files, and a count to skip.
+         done: set[tuple[str, str]]) -> tuple[list[Job], list[TextualizedVideo], list[tuple[Path, tuple[str, str]]]]:
+    """Split ``videos`` into jobs to run, error records for unreadable files, and the videos to skip.
 
     A video is skipped when a record with its content hash and settings key is
-    already written (or when the same content appears earlier in this batch).
+    already written (or when the same content appears earlier in this batch);
+    each skipped video comes with that record's resume key.
     """
-    jobs, errors, skipped, seen = [], [], 0, set(done)
+    jobs, errors, skipped, seen = [], [], [], set(done)
     for path in videos:
         try:
             digest = content_hash(path)
         except OSError as exc:
             record = unit.failed(Job(str(path), "", settings_key), f"{path}: {exc.strerror or exc}")
             if record.resume_key() in seen:
-                skipped += 1
+                skipped.append((path, record.resume_key()))
             else:
                 seen.add(record.resume_key())
                 errors.append(record)
             continue
         if (digest, settings_key) in seen:
-            skipped += 1
+            skipped.append((path, (digest, settings_key)))
             continue
         seen.add((digest, settings_key))
         jobs.append(Job(str(path), digest, settings_key))
@@ -110,8 +115,12 @@ class BatchProgress:
 
 def run_batch(inputs: list[str | Path], out: str | Path, unit: Unit, engine: str = "local",
               workers: int | None = None, ray_address: str | None = None,
-              console: Console | None = None) -> BatchSummary:
-    """Run ``unit`` on every video named by ``inputs`` into ``out`` (JSONL), resuming what is already there."""
+              console: Console | None = None, on_record: OnRecord | None = None) -> BatchSummary:
+    """Run ``unit`` on every video named by ``inputs`` into ``out`` (JSONL), resuming what is already there.
+
+    ``on_record(status, record)`` sees every video's record as it is settled:
+    status ``ok``, ``failed`` or ``skipped`` (the record from an earlier run, with this run's path).
+    """
     console = console or Console(stderr=True)
     started = time.perf_counter()
     runner = make_engine(engine, workers, ray_address)
@@ -125,17 +134,26 @@ def run_batch(inputs: list[str | Path], out: str | Path, unit: Unit, engine: str
             console.print(f"[yellow]note:[/] {sink.invalid} line(s) of {out} are not valid records; "
                           "they are kept and their videos redone", highlight=False)
         key = unit.key()  # resolves every model now: a bad --model fails before any work
-        jobs, errors, summary.skipped = plan(videos, key, unit, {r.resume_key() for r in sink.records})
+        jobs, errors, skipped = plan(videos, key, unit, {r.resume_key() for r in sink.records})
+        summary.skipped = len(skipped)
+        settled = on_record or (lambda _status, _record: None)
+        if on_record:
+            earlier = {r.resume_key(): r for r in sink.records}
+            for path, resume_key in skipped:
+                if resume_key in earlier:
+                    on_record("skipped", earlier[resume_key].model_copy(update={"path": str(path)}))
         view = BatchProgress(console, len(jobs) + len(errors))
         with view.bar:
             for record in errors:
                 sink.append(record)
                 summary.count(record)
                 view.finished(record)
+                settled("failed", record)
             if jobs:
                 for record in runner.run(jobs, unit, view.stage):
                     sink.append(record)
                     summary.count(record)
                     view.finished(record)
+                    settled("ok" if record.ok else "failed", record)
     summary.wall_seconds = time.perf_counter() - started
     return summary

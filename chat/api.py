@@ -86,11 +86,17 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
         raise FileNotFoundError(f"{video}: no such file")
     llm = llm or load_llm(settings.models, llm_settings or LLMSettings())
     (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
-    return chat_about(build_context(video, settings, cleanup=cleanup, callbacks=callbacks), llm, settings)
+    perception = perceive(video, settings, callbacks=callbacks)
+    context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks)
+    return chat_about(context, llm, settings, perception=perception)
 
 
-def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None = None):
-    """A :class:`~chat.session.ChatSession` over ``context`` with ``llm``, and the embedder when there is one."""
+def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None = None,
+               perception: Perception | None = None):
+    """A :class:`~chat.session.ChatSession` over ``context`` with ``llm``, and the embedder when there is one.
+
+    ``perception`` (what ``context`` was built from) lets :func:`report_chat` draw the session's report.
+    """
     from chat.session import ChatSession
     from perceive.models import ModelUnavailable
     from prompting.retrieve import Embedder
@@ -100,18 +106,54 @@ def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None =
         embedder = Embedder.from_registry(settings.models, settings.device)
     except ModelUnavailable:
         embedder = None   # keyword retrieval (BM25) then picks what fits the window
-    return ChatSession(llm, context, embedder=embedder)
+    return ChatSession(llm, context, embedder=embedder, perception=perception)
 
 
 def ask(video: str | Path, question: str, settings: PerceptionSettings | None = None, *,
-        on_token: Pieces | None = None, on_context: Pieces | None = None, **chat_options) -> str:
+        on_token: Pieces | None = None, on_context: Pieces | None = None, report: str | Path | None = None,
+        copy_video: bool = False, **chat_options) -> str:
     """Answer ``question`` about ``video``, streaming each piece to ``on_token``; returns the whole answer.
 
     ``chat_options`` are :func:`open_chat`'s (``cleanup``, ``llm``, ``llm_settings``, ``callbacks``);
-    ``on_context`` sees the fitted context's text before the answer starts.
+    ``on_context`` sees the fitted context's text before the answer starts. With ``report``, the
+    timeline report with this question and answer is written there too (see :func:`report_chat`).
     """
     session = open_chat(video, settings, **chat_options)
-    return session.ask(question, on_token=on_token, on_context=on_context)
+    answer = session.ask(question, on_token=on_token, on_context=on_context)
+    if report is not None:
+        report_chat(session, report, [(question, answer)], settings, copy_video=copy_video)
+    return answer
+
+
+def report(video: str | Path, out: str | Path, settings: PerceptionSettings | None = None, *,
+           cleanup: bool | None = None, use_cache: bool = True, copy_video: bool = False,
+           callbacks: PipelineCallbacks | None = None) -> Path:
+    """Write the HTML timeline report of ``video`` to ``out``: the same perception and context as :func:`ask`.
+
+    Returns the report's path; see :mod:`prompting.report` for what it shows.
+    """
+    from chat.reports import report_settings, write_report
+
+    settings = settings or PerceptionSettings()
+    perception = perceive(video, settings, use_cache=use_cache, callbacks=callbacks)
+    context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks)
+    return write_report(out, perception, context, settings=report_settings(settings), copy_video=copy_video)
+
+
+def report_chat(session, out: str | Path, turns: list[tuple[str, str]], settings: PerceptionSettings | None = None,
+                *, copy_video: bool = False) -> Path:
+    """Write the timeline report of a chat session's video (from :func:`open_chat`) with its ``turns``.
+
+    ``turns`` are the (question, answer) pairs so far; each answer's cited times seek the video.
+    """
+    from chat.reports import report_settings, write_report
+    from prompting.report import QA
+
+    if session.perception is None:
+        raise ValueError("this chat session was opened without its perception; use chat.api.open_chat")
+    return write_report(out, session.perception, session.context, qa=[QA(question=q, answer=a) for q, a in turns],
+                        settings=report_settings(settings or PerceptionSettings(), llm=session.llm.describe()),
+                        copy_video=copy_video)
 
 
 def describe(video: str | Path, settings: PerceptionSettings | None = None, *, on_token: Pieces | None = None,
@@ -205,13 +247,27 @@ def _describe(exc: Exception) -> str:
 
 def textualize(paths: list[str | Path], out: str | Path, settings: PerceptionSettings | None = None, *,
                cleanup: bool | None = None, use_cache: bool = True, engine: str = "local",
-               workers: int | None = None, ray_address: str | None = None, console=None):
+               workers: int | None = None, ray_address: str | None = None, console=None,
+               report_dir: str | Path | None = None):
     """Textualize every video named by ``paths`` (files, folders, path lists) into ``out`` (JSONL), resumably.
 
     Returns the :class:`~batch.run.BatchSummary`. ``engine`` is ``local`` (a
-    process pool) or ``ray``; every worker runs :class:`Textualizer`.
+    process pool) or ``ray``; every worker runs :class:`Textualizer`. With
+    ``report_dir``, each video settled (ok, failed or skipped as already done)
+    also gets a timeline report there (:func:`report`, from the perception
+    cache the batch filled), and ``report_dir/index.html`` lists them all.
     """
     from batch.run import run_batch
 
-    unit = Textualizer(settings or PerceptionSettings(), cleanup, use_cache)
-    return run_batch(paths, out, unit, engine=engine, workers=workers, ray_address=ray_address, console=console)
+    settings = settings or PerceptionSettings()
+    unit = Textualizer(settings, cleanup, use_cache)
+    reports = None
+    if report_dir is not None:
+        from chat.reports import BatchReports
+
+        reports = BatchReports(report_dir, lambda video, path: report(video, path, settings, cleanup=cleanup))
+    summary = run_batch(paths, out, unit, engine=engine, workers=workers, ray_address=ray_address, console=console,
+                        on_record=reports.add if reports else None)
+    if reports:
+        reports.finish()
+    return summary

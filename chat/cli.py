@@ -1,4 +1,4 @@
-"""The ``videochat`` command line: perceive, context, ask, chat, textualize, models."""
+"""The ``videochat`` command line: perceive, context, ask, chat, report, textualize, models."""
 from __future__ import annotations
 
 import os
@@ -164,11 +164,12 @@ def print_context(text: str, title: str) -> None:
 
 
 @app.command()
-@options("perception", "cleanup", "llm")
+@options("perception", "cleanup", "llm", "report")
 def ask(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     question: Annotated[str, typer.Argument(help="The question, e.g. \"What happens at 0:05?\"")],
     show_context: Annotated[bool, typer.Option("--show-context", help="Print the context sent to the LLM first.")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Also write an HTML timeline report with the question and answer.")] = None,
     *, opts: Options,
 ):
     """Answer one QUESTION about VIDEO from its perceived context; the answer streams to stdout."""
@@ -176,8 +177,11 @@ def ask(
 
     show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
     with one_line_errors(), terminal(video) as hooks:
-        api.ask(video, question, opts.settings(), on_token=print_piece, on_context=show, **chat_options(opts, hooks))
+        api.ask(video, question, opts.settings(), on_token=print_piece, on_context=show, report=report,
+                copy_video=opts.copy_video, **chat_options(opts, hooks))
     console.print()
+    if report:
+        err_console.print(f"report written to {report}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -195,19 +199,22 @@ def describe(
 
 
 @app.command()
-@options("perception", "cleanup", "llm")
+@options("perception", "cleanup", "llm", "report")
 def chat(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     *, opts: Options,
 ):
-    """Chat about VIDEO in the terminal: /context, /reset, /quit (or Ctrl-D); Ctrl-C stops an answer."""
+    """Chat about VIDEO in the terminal: /context, /report [FILE], /reset, /quit (or Ctrl-D); Ctrl-C stops an answer."""
     from chat import api
     from perceive.models import ModelUnavailable
 
     with one_line_errors(), terminal(video) as hooks:
-        session = api.open_chat(video, opts.settings(), **chat_options(opts, hooks))
-    console.print("[dim]Ask about the video. /context shows the context, /reset forgets the conversation, "
-                  "/quit or Ctrl-D exits, Ctrl-C stops an answer.[/]")
+        settings = opts.settings()
+        session = api.open_chat(video, settings, **chat_options(opts, hooks))
+    turns: list[tuple[str, str]] = []
+    console.print("[dim]Ask about the video. /context shows the context, /report [FILE] writes an HTML timeline "
+                  "report with the answers so far, /reset forgets the conversation, /quit or Ctrl-D exits, "
+                  "Ctrl-C stops an answer.[/]")
     while True:
         try:
             line = console.input("[bold cyan]you>[/] ").strip()
@@ -229,12 +236,19 @@ def chat(
                 print_context(session.context.render(), "video context:")
             else:
                 print_context(session.last_context.render(), "context sent with the last question:")
+        elif line == "/report" or line.startswith("/report "):
+            target = Path(line[len("/report"):].strip() or f"{video.stem}.report.html")
+            try:
+                api.report_chat(session, target, turns, settings, copy_video=opts.copy_video)
+                err_console.print(f"report written to {target}", highlight=False, soft_wrap=True)
+            except ValueError as exc:   # the chat goes on
+                err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         elif line.startswith("/"):
-            console.print(f"[yellow]unknown command {line}[/] (/context, /reset, /quit)", highlight=False)
+            console.print(f"[yellow]unknown command {line}[/] (/context, /report, /reset, /quit)", highlight=False)
         else:
             console.print("[bold green]videochat>[/] ", end="")
             try:
-                session.ask(line, on_token=print_piece)
+                turns.append((line, session.ask(line, on_token=print_piece)))
                 console.print()
             except KeyboardInterrupt:
                 console.print(" [yellow](stopped)[/]")
@@ -257,6 +271,27 @@ def context(
 
 
 @app.command()
+@options("perception", "cleanup", "report")
+def report(
+    video: Annotated[Path, typer.Argument(help="Video file.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="HTML file to write (default: VIDEO_NAME.report.html here).")] = None,
+    open_it: Annotated[bool, typer.Option("--open", help="Open the report in the web browser.")] = False,
+    *, opts: Options,
+):
+    """Write an HTML timeline report of what each model saw in VIDEO (same perception and context as ask)."""
+    from chat import api
+
+    target = output or Path(f"{video.stem}.report.html")
+    with one_line_errors(), terminal(video) as hooks:
+        api.report(video, target, opts.settings(), cleanup=opts.cleanup, copy_video=opts.copy_video, callbacks=hooks)
+    console.print(f"report written to {target}", highlight=False, soft_wrap=True)
+    if open_it:
+        from chat.reports import open_report
+
+        open_report(target)
+
+
+@app.command()
 @options("perception", "cleanup")
 def textualize(
     paths: Annotated[list[str], typer.Argument(help="Video files, folders (searched recursively) or path lists (@list.txt or any .txt file).")],
@@ -265,6 +300,7 @@ def textualize(
     workers: Annotated[Optional[int], typer.Option("--workers", "-j", help="Worker processes / Ray actors, each with its own models (default: one per core; Ray with GPUs: one per GPU).")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and overwrite the perception cache.")] = False,
+    report_dir: Annotated[Optional[Path], typer.Option("--report-dir", help="Also write one HTML timeline report per video here, plus index.html.")] = None,
     *, opts: Options,
 ):
     """Turn many videos into one JSON line each (observations + textual context); safe to kill and rerun."""
@@ -272,9 +308,11 @@ def textualize(
 
     with one_line_errors():
         summary = api.textualize(paths, out, opts.settings(), cleanup=opts.cleanup, use_cache=not no_cache, engine=engine,
-                                 workers=workers, ray_address=ray_address, console=err_console)
+                                 workers=workers, ray_address=ray_address, console=err_console, report_dir=report_dir)
     console.print(summary.table())
     console.print(f"records in {out}", highlight=False)
+    if report_dir:
+        console.print(f"reports in {report_dir / 'index.html'}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - entry point for python -m chat.cli

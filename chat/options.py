@@ -19,6 +19,9 @@ Offline = Annotated[bool, typer.Option("--offline", help="Never touch the networ
 Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr detector captioner action cleanup llm embedder.")]
 
 GROUPS: dict[str, list[tuple[str, object, object]]] = {
+    "report": [
+        ("copy_video", Annotated[bool, typer.Option("--copy-video", help="Copy the video beside the HTML report (default: link it by a path relative to the report).")], False),
+    ],
     "cleanup": [
         ("cleanup", Annotated[Optional[bool], typer.Option("--cleanup/--no-cleanup", help="Rewrite each second's tags into a sentence with the cleanup model (default: when that model is available).")], None),
     ],
@@ -52,6 +55,7 @@ class Options:
     base_url: Optional[str] = None
     n_ctx: Optional[int] = None
     max_tokens: int = 256
+    copy_video: bool = False
 
     def settings(self):
         """The :class:`~perceive.pipeline.PerceptionSettings` these options ask for (``--offline`` takes effect now)."""
@@ -74,7 +78,7 @@ class Options:
 def options(*groups: str):
     """Append the option ``groups`` to a command whose last parameter is ``opts``; it receives an :class:`Options`."""
     added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
-             for group in ("cleanup", "llm", "perception") if group in groups for name, kind, default in GROUPS[group]]
+             for group in ("report", "cleanup", "llm", "perception") if group in groups for name, kind, default in GROUPS[group]]
     names = {p.name for p in added}
     assert names <= {f.name for f in fields(Options)}
 

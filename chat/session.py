@@ -17,6 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 import prompts
 from chat.llm import ChatLLM, explain_failure
+from perceive.records import Perception
 from prompting.cite import cite
 from prompting.context import VideoContext
 from prompting.retrieve import TextEmbedder
@@ -29,11 +30,14 @@ class ChatSession:
     """Answer questions about one video's context, remembering the conversation."""
 
     def __init__(self, llm: ChatLLM, context: VideoContext, embedder: TextEmbedder | None = None,
-                 template: str = "system", question_template: str = "question", cite: bool = True):
-        """``cite`` appends the time of the supporting context entry when the answer names none."""
+                 template: str = "system", question_template: str = "question", cite: bool = True,
+                 perception: Perception | None = None):
+        """``cite`` appends the time of the supporting context entry when the answer names none;
+        ``perception`` is what ``context`` was built from (the session's timeline report draws it)."""
         self.llm = llm
         self.cite = cite
         self.context = context
+        self.perception = perception
         self.fps = context.header.fps_sampled
         self.embedder = embedder
         self.template = prompts.load(template)

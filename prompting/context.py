@@ -170,14 +170,18 @@ class VideoContext:
 
     def render(self) -> str:
         """The context text the LLM reads (see the module docstring for its format)."""
-        head = self.header.lines()
-        lines = [entry.line() for entry in self.entries]
+        return "\n".join(text for _, text in self.lines())
+
+    def lines(self) -> list[tuple[Entry | None, str]]:
+        """The lines of :meth:`render`, each with the entry it shows (``None`` for header and title lines)."""
+        head: list[tuple[Entry | None, str]] = [(None, line) for line in self.header.lines()]
+        lines: list[tuple[Entry | None, str]] = [(entry, entry.line()) for entry in self.entries]
         if self.fit is None:
-            return "\n".join([*head, TIMELINE_TITLE, *(lines or [EMPTY])])
+            return [*head, (None, TIMELINE_TITLE), *(lines or [(None, EMPTY)])]
         if self.fit.header_lines is not None:
-            return "\n".join(head[: self.fit.header_lines])
+            return head[: self.fit.header_lines]
         top = [self.fit.overview or "", WINDOW_NOTE if self.fit.note else "", TIMELINE_TITLE if self.fit.title else ""]
-        return "\n".join(t for t in [*head, *top, *lines] if t)
+        return [(e, t) for e, t in [*head, *((None, t) for t in top), *lines] if t]
 
 
 @dataclass

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Install videochat on a fresh Debian/Ubuntu machine: system ffmpeg (+ espeak-ng, tmux
-# for the samples and the terminal test), torch, the package and the offline models.
+# for the samples and the terminal test, chromium for the report's browser test), torch,
+# the package and the offline models. Playwright drives that system chromium: never run
+# `playwright install` (it downloads a browser).
 #
 # Python packages go in with uv (installed from PyPI first): it fetches and unpacks in
 # parallel and skips byte-compiling, about 3x faster than pip for torch and its CUDA
 # libraries. uv gets the same package indexes pip is configured with (pip.conf / PIP_*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v ffmpeg >/dev/null || ! command -v espeak-ng >/dev/null || ! command -v tmux >/dev/null; then
+if ! command -v ffmpeg >/dev/null || ! command -v espeak-ng >/dev/null || ! command -v tmux >/dev/null \
+        || ! command -v chromium >/dev/null; then
     SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq ffmpeg espeak-ng tmux >/dev/null
+    $SUDO apt-get install -y -qq ffmpeg espeak-ng tmux chromium >/dev/null
 fi
 PYTHON=$(command -v python)
 "$PYTHON" -m pip install -q uv

@@ -129,3 +129,62 @@ def test_interactive_chat_in_a_terminal():
         child.close()
     assert child.exitstatus == 0
     assert len(cached_perceptions()) == 1
+
+
+def answer_of(page: str) -> str:
+    """The text of the report's (first) answer, links and escapes undone."""
+    import html
+
+    block = page.split('<div class="a">', 1)[1].split("</div>", 1)[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", block))
+
+
+def test_ask_report_holds_the_question_and_its_answer(tmp_path):
+    import html
+
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["ask", str(clip("retalking_face_1.mp4")), QUESTION, "--offline",
+                                      "--max-tokens", "40", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    page = report.read_text()
+    assert f'<div class="q">{html.escape(QUESTION)}</div>' in page
+    assert answer_of(page).split() == result.stdout.split()       # the answer as streamed, cited time included
+    assert "help" in answer_of(page).lower()
+    assert 'data-stage="asr"' in page and "SmolLM2" in page and "report written to" in result.stderr
+    # the context block is the context `videochat context` prints
+    context = CliRunner().invoke(app, ["context", str(clip("retalking_face_1.mp4")), "--offline"])
+    block = re.search(r'<pre class="context">(.*?)</pre>', page, re.S).group(1)
+    assert html.unescape(re.sub(r"<[^>]+>", "", block)) == context.stdout.rstrip("\n")
+
+
+def test_chat_report_command_writes_the_answers_so_far(tmp_path):
+    import html
+
+    pexpect = pytest.importorskip("pexpect")
+    before, after, bad = tmp_path / "before.html", tmp_path / "after.html", tmp_path / "file.txt" / "x.html"
+    bad.parent.write_text("a file, not a folder")
+    child = _spawn(clip("retalking_face_1.mp4"))
+    try:
+        _until_prompt(child)
+        child.sendline(f"/report {before}")
+        assert f"report written to {before}" in _until_prompt(child)
+        child.sendline(QUESTION)
+        answer = _until_prompt(child).split("videochat>", 1)[1]
+        child.sendline(f"/report {after}")
+        assert f"report written to {after}" in _until_prompt(child)
+        child.sendline(f"/report {bad}")            # an unwritable path: one error line, the chat goes on
+        failed = _until_prompt(child)
+        assert "error: cannot write the report" in failed and "Traceback" not in failed
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0
+    assert "Questions and answers" not in before.read_text()
+    page = after.read_text()
+    assert page.count('<div class="q">') == 1 and f'<div class="q">{html.escape(QUESTION)}</div>' in page
+    assert answer_of(page).split() == answer.split()
+    times = re.findall(r'\(at (\d+):(\d\d)\)', answer)
+    for minutes, seconds in times:                  # a cited time is a link that seeks the video there
+        assert f'data-t="{int(minutes) * 60 + int(seconds)}">{minutes}:{seconds}</a>' in page
+    assert 'data-stage="asr"' in page and "SmolLM2" in page
