@@ -49,7 +49,7 @@ class StageMeter(PipelineCallbacks):
 
     def __init__(self, meter: Meter):
         self.meter, self.counts, self.threads = meter, Counter(), {}
-        self._open: list = []
+        self._open: dict = {}   # (stage, step) -> its open phase; ASR may run in a thread beside the others
 
     def on_stage_start(self, stage, step: str, frames: int) -> None:
         import torch
@@ -60,10 +60,10 @@ class StageMeter(PipelineCallbacks):
             self.threads[stage.name] = torch.get_num_threads()
         phase = self.meter.phase(stage.name)
         phase.__enter__()
-        self._open.append(phase)
+        self._open[stage.name, step] = phase
 
     def on_stage_end(self, stage, step: str, seconds: float, observations) -> None:
-        self._open.pop().__exit__(None, None, None)
+        self._open.pop((stage.name, step)).__exit__(None, None, None)
 
 
 def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
