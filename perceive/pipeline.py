@@ -21,7 +21,7 @@ from perceive.callbacks import PipelineCallbacks
 from perceive.models import STAGES, ModelUnavailable, resolve, select_device
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
-from perceive.video import iter_keyframes, load_audio, probe
+from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
 
 PIPELINE_VERSION = 2
 """Part of every cache key: bump it when a change alters what the stages record."""
@@ -141,7 +141,11 @@ def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo) -> None:
     for stage in stages:
         run.hooks.on_progress(stage.name, 0.0, info.duration)
         t0 = time.perf_counter()
-        audio = load_audio(info)
+        try:
+            audio = load_audio(info)
+        except AudioUnavailable as exc:
+            run.notes.append(f"{stage.name} skipped: {exc}")
+            continue
         if audio is None:
             run.notes.append(f"{stage.name} skipped: the video has no audio track")
             continue

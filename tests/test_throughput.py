@@ -135,3 +135,29 @@ def test_dense_captions_skip_repeated_regions(tiny_models):
     assert got == [0.0, 6.0]        # 2 s and 4 s repeat 0 s (same car, same picture); 6 s is a new shot
     plain = DenseCaptionStage(spec, "cpu", max_new_tokens=4, interval=2.0)
     assert sorted({o.start for o in plain.process(still, seen)}) == [0.0, 2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])
+def test_decoding_without_the_ffmpeg_program(monkeypatch, decoder):
+    """A bare GPU machine has no ffmpeg binary: PyAV (or OpenCV) reads the same keyframes."""
+    import numpy as np
+
+    from perceive import decode
+    from perceive.video import iter_keyframes, load_audio, probe
+
+    path = clip("grid_bbaf2n.mpg")
+    info = probe(path)
+    reference = [f for b in iter_keyframes(info, 2.0, 4, 160) for f in b]
+    audio = load_audio(info)
+    monkeypatch.setattr(decode, "have_ffmpeg", lambda: False)
+    monkeypatch.setattr(decode, "backend", lambda: decoder)
+    other = probe(path)
+    assert (other.width, other.height) == (info.width, info.height)
+    assert abs(other.duration - info.duration) < 0.2 and other.has_audio == (decoder == "pyav")
+    frames = [f for b in iter_keyframes(other, 2.0, 4, 160) for f in b]
+    assert [f.time for f in frames] == [f.time for f in reference][:len(frames)] and len(frames) >= len(reference) - 1
+    for mine, theirs in zip(frames, reference):
+        assert mine.image.shape == theirs.image.shape
+        assert np.abs(mine.image.astype(int) - theirs.image.astype(int)).mean() < 8
+    if decoder == "pyav":
+        assert abs(len(load_audio(other)) - len(audio)) < 1600
