@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -70,9 +71,15 @@ class AsrStage(AudioStage):
         from faster_whisper import WhisperModel
 
         kind, _, index = self.device.partition(":")
-        return WhisperModel(self.spec.location, device=kind, device_index=int(index or 0),
-                            compute_type="float16" if kind == "cuda" else "int8",
-                            cpu_threads=self.cpu_threads or os.cpu_count() or 0, local_files_only=is_offline())
+        torch = sys.modules.get("torch")
+        threads = torch.get_num_threads() if torch else None
+        try:
+            return WhisperModel(self.spec.location, device=kind, device_index=int(index or 0),
+                                compute_type="float16" if kind == "cuda" else "int8",
+                                cpu_threads=self.cpu_threads or os.cpu_count() or 0, local_files_only=is_offline())
+        finally:
+            if threads:  # CTranslate2 sets the calling thread's OpenMP thread count: torch's stages keep theirs
+                torch.set_num_threads(threads)
 
     def process(self, audio: np.ndarray) -> list[Observation]:
         """One observation per non-empty segment of ``audio`` (16 kHz mono float32)."""

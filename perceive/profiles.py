@@ -22,8 +22,8 @@ PROFILES: dict[str, dict] = {
         "concurrent_audio": True,
         "stage_options": {
             "asr": {"cpu_threads": 1},
-            # a caption only for a novel keyframe, at most one every 3 s; 224 px, 12 tokens
-            "caption": {"image_size": 224, "max_new_tokens": 12, "min_interval": 3.0},
+            # a caption only for a novel keyframe, at most one every 5 s; 224 px, 12 tokens
+            "caption": {"image_size": 224, "max_new_tokens": 12, "min_interval": 5.0},
             # region captions every 10 s, two regions, none when the detections and frame repeat
             "dense_caption": {"image_size": 224, "max_new_tokens": 12, "interval": 10.0, "top_k": 2,
                               "skip_repeats": True},
