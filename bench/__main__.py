@@ -29,7 +29,7 @@ def main(
     fps: Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")] = 1.0,
     stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages (default: all).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, ... (default: cuda if available).")] = None,
-    questions: Annotated[int, typer.Option("--questions", help="Questions asked per clip (0: no ask).")] = 2,
+    questions: Annotated[Optional[int], typer.Option("--questions", help="Questions asked per clip (0: no ask; default 2, 0 with --device cuda: the GPU bench times the perception stages).")] = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 64,
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build the ask context without the cleanup model.")] = False,
     online: Annotated[bool, typer.Option("--online", help="Allow downloads (default: offline).")] = False,
@@ -45,6 +45,8 @@ def main(
     from perceive.models import set_offline
 
     console = Console(width=None if Console().is_terminal else 200)
+    if questions is None:
+        questions = 0 if (device or "").startswith("cuda") else 2
     if models not in MODEL_SETS:
         raise typer.BadParameter(f"choose from {', '.join(MODEL_SETS)}", param_hint="--models")
     if not online:
