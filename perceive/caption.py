@@ -101,6 +101,8 @@ class CaptionStage(CaptionerStage):
     Keyframes whose 32x32 grey thumbnail differs from the last captioned one by less
     than ``reuse_below`` grey levels on average (0 turns this off) are not captioned
     again: a talking head or a static shot costs one caption, not one per second.
+    ``min_interval`` (seconds, 0 by default; the ``fast`` profile sets 5) also reuses the
+    last caption until that much time has passed since it was made.
     """
 
     name = "caption"
