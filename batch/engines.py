@@ -199,9 +199,16 @@ class RayEngine:
         return ray.remote(num_cpus=1, num_gpus=num_gpus, max_concurrency=2)(TextualizeWorker), count, use_gpu
 
     def _dispatch(self, ray, jobs, unit: Unit, report, actors, spawn) -> Iterator[TextualizedVideo]:
+        """Hand jobs to idle actors; a job whose actor died (its node went away) goes to another one.
+
+        A dead actor is replaced when the cluster has a CPU for it (or when none is left),
+        and its video is tried again, up to ``MAX_ATTEMPTS`` times, so a node lost
+        mid-batch loses no video.
+        """
         from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
         pending, idle, running = deque(jobs), list(actors), {}
+        attempts: dict[str, int] = {}
         while pending or running:
             while pending and idle:
                 actor, job = idle.pop(), pending.popleft()
@@ -219,13 +226,24 @@ class RayEngine:
                     yield TextualizedVideo.model_validate_json(ray.get(ref))
                     idle.append(actor)
                 except RayActorError:
-                    yield unit.failed(job, "Ray worker died while textualizing this video")
-                    replacement = spawn(len(actors))
-                    actors.append(replacement)
-                    idle.append(replacement)
+                    attempts[job.path] = attempts.get(job.path, 0) + 1
+                    if attempts[job.path] < MAX_ATTEMPTS:
+                        pending.appendleft(job)
+                    else:
+                        yield unit.failed(job, "Ray worker died while textualizing this video")
+                    busy = {a for a, _ in running.values()}
+                    alive = [a for a in idle if a is not actor] + list(busy)
+                    if not alive or ray.available_resources().get("CPU", 0.0) >= 1.0:
+                        replacement = spawn(len(actors))
+                        actors.append(replacement)
+                        idle.append(replacement)
                 except RayError as exc:
                     yield unit.failed(job, f"Ray task failed: {exc}")
                     idle.append(actor)
+
+
+MAX_ATTEMPTS = 3
+"""Tries per video on Ray: a video whose actor died (e.g. its node was lost) runs again elsewhere."""
 
 
 def make_engine(name: str, workers: int | None = None, ray_address: str | None = None):

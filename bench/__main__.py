@@ -29,10 +29,12 @@ def main(
     fps: Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")] = 1.0,
     stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages (default: all).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, ... (default: cuda if available).")] = None,
-    questions: Annotated[int, typer.Option("--questions", help="Questions asked per clip (0: no ask).")] = 2,
+    questions: Annotated[Optional[int], typer.Option("--questions", help="Questions asked per clip (0: no ask; default 2, 0 with --device cuda: the GPU bench times the perception stages).")] = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 64,
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build the ask context without the cleanup model.")] = False,
     online: Annotated[bool, typer.Option("--online", help="Allow downloads (default: offline).")] = False,
+    profile: Annotated[Optional[str], typer.Option("--profile", help="Speed profile (perceive/profiles.py): default or fast.")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="Keyframes per batch (default: by device).")] = None,
     markdown: Annotated[bool, typer.Option("--markdown", help="Draw the tables as Markdown pipe tables.")] = False,
 ):
     """Benchmark textualizing and asking about video clips; prints a table per clip."""
@@ -43,6 +45,8 @@ def main(
     from perceive.models import set_offline
 
     console = Console(width=None if Console().is_terminal else 200)
+    if questions is None:
+        questions = 0 if (device or "").startswith("cuda") else 2
     if models not in MODEL_SETS:
         raise typer.BadParameter(f"choose from {', '.join(MODEL_SETS)}", param_hint="--models")
     if not online:
@@ -52,11 +56,13 @@ def main(
         raise typer.BadParameter("no clips: pass --clips (no ../shared/clips and no samples/*.mp4)")
     with console.status(f"building the {models} models in {model_dir} (once)"):
         overrides = model_overrides(models, model_dir)
-    run = BenchRun(models=models, models_note=MODEL_SETS[models], fps=fps)
+    run = BenchRun(models=models, models_note=MODEL_SETS[models], fps=fps, profile=profile or "default",
+                   device=device or "auto")
     console.print(heading(run), highlight=False)
     for path in paths:
         spec = ClipSpec(models=overrides, fps=fps, device=device, max_tokens=max_tokens, cleanup=not no_cleanup,
-                        stages=stages.split(",") if stages else None, questions=questions_for(path, questions))
+                        stages=stages.split(",") if stages else None, questions=questions_for(path, questions),
+                        profile=profile, batch_size=batch_size)
         with console.status(f"benchmarking {path.name}"):
             clip = bench_clip(path, spec, offline=not online)
         run.clips.append(clip)

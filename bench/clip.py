@@ -38,6 +38,21 @@ class ClipSpec(BaseModel):
     questions: list[str] = []
     max_tokens: int = 64
     cleanup: bool = True
+    profile: str | None = None
+    batch_size: int | None = None
+
+    def settings(self):
+        """The perception settings of this spec: the profile's, then the explicit fields."""
+        from perceive.models import STAGES
+        from perceive.pipeline import PerceptionSettings
+        from perceive.profiles import profile
+
+        values = profile(self.profile)
+        values["fps"] = self.fps
+        if self.batch_size:
+            values["batch_size"] = self.batch_size
+        return PerceptionSettings(stages=tuple(self.stages or STAGES), device=self.device, models=dict(self.models),
+                                  **values)
 
 
 class StageMeter(PipelineCallbacks):
@@ -49,7 +64,7 @@ class StageMeter(PipelineCallbacks):
 
     def __init__(self, meter: Meter):
         self.meter, self.counts, self.threads = meter, Counter(), {}
-        self._open: list = []
+        self._open: dict = {}   # (stage, step) -> its open phase; ASR may run in a thread beside the others
 
     def on_stage_start(self, stage, step: str, frames: int) -> None:
         import torch
@@ -60,10 +75,10 @@ class StageMeter(PipelineCallbacks):
             self.threads[stage.name] = torch.get_num_threads()
         phase = self.meter.phase(stage.name)
         phase.__enter__()
-        self._open.append(phase)
+        self._open[stage.name, step] = phase
 
     def on_stage_end(self, stage, step: str, seconds: float, observations) -> None:
-        self._open.pop().__exit__(None, None, None)
+        self._open.pop((stage.name, step)).__exit__(None, None, None)
 
 
 def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
@@ -78,8 +93,7 @@ def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
     from perceive.stage import AudioStage
     from perceive.video import probe
 
-    settings = PerceptionSettings(fps=spec.fps, stages=tuple(spec.stages or STAGES), device=spec.device,
-                                  models=dict(spec.models))
+    settings = spec.settings()
     with meter.phase("setup"):  # resolving models, choosing the device (imports torch)
         stages, _ = shared_stages(settings)   # the very stages the front door runs
         has_audio = probe(video).has_audio
@@ -144,8 +158,7 @@ def ask(video: Path, spec: ClipSpec, meter: Meter, label: str) -> AskRun:
     with meter.phase("llm load") as p:
         llm = load_llm(spec.models, LLMSettings(max_tokens=spec.max_tokens))
     run.llm_load_s, run.llm = round(p.seconds, 3), llm.describe()
-    settings = PerceptionSettings(fps=spec.fps, stages=tuple(spec.stages or STAGES), device=spec.device,
-                                  models=dict(spec.models))
+    settings = spec.settings()
     with meter.phase("ask perception") as p:
         perception = api.perceive(video, settings)
     run.perception_s = round(p.seconds, 3)

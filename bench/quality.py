@@ -109,14 +109,16 @@ def transcribe(stage, video: Path) -> str:
     return " ".join(o.text for o in stage.process(audio)) if audio is not None else ""
 
 
-def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console) -> None:
-    """WER of the configured ASR model on every clip with a reference transcript."""
+def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console, profile_name: str | None = None) -> None:
+    """WER of the configured ASR model (with the ``profile``'s ASR options) on every clip with a reference transcript."""
+    from perceive.profiles import profile
+
     from perceive.models import resolve
     from perceive.pipeline import stage_class
 
     spec = resolve("asr", overrides)
     run.model_info.append(spec.info().describe())
-    stage = stage_class("asr")(spec)
+    stage = stage_class("asr")(spec, **profile(profile_name).get("stage_options", {}).get("asr", {}))
     for clip, reference in wer_references().items():
         start = time.perf_counter()
         hypothesis = transcribe(stage, CLIPS / clip)
@@ -218,6 +220,7 @@ def main(
     models: Annotated[str, typer.Option("--models", help="configured (default): the registry's models, visual stages skipped offline without weights; real-arch or tiny: random-weight visual models as in python -m bench.")] = "configured",
     model_dir: Annotated[Path, typer.Option("--model-dir", help="Where random-weight models are built (real-arch, tiny).")] = MODEL_DIR,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the results as JSON to this file.")] = None,
+    profile: Annotated[Optional[str], typer.Option("--profile", help="Speed profile whose ASR options to score (perceive/profiles.py).")] = None,
     skip_asr: Annotated[bool, typer.Option("--skip-asr", help="Skip the WER evaluation.")] = False,
     skip_qa: Annotated[bool, typer.Option("--skip-qa", help="Skip the QA evaluation.")] = False,
     threshold: Annotated[float, typer.Option("--threshold", help="Content-word recall that counts an answer correct.")] = 0.5,
@@ -239,7 +242,7 @@ def main(
     run = QualityRun(models=models)
     if not skip_asr:
         console.print("[bold]ASR[/]")
-        asr_quality(run, overrides, console)
+        asr_quality(run, overrides, console, profile)
         console.print(wer_table(run))
     if not skip_qa:
         console.print("[bold]QA[/]")

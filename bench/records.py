@@ -107,6 +107,8 @@ class BenchRun(BaseModel):
     models: str
     models_note: str = ""
     fps: float = 1.0
+    profile: str = "default"
+    device: str = "auto"
     clips: list[ClipRun] = []
     load_average_end: float | None = None
 

@@ -123,4 +123,4 @@ def heading(run: BenchRun) -> str:
     m = run.machine
     load = f"load average {m.load_average:.1f}" + (f" -> {run.load_average_end:.1f}" if run.load_average_end else "")
     return (f"{m.cpu}, {m.cores} cores, Python {m.python}, {load}; models: {run.models} "
-            f"({run.models_note}); {run.fps:g} keyframe/s; {m.time}")
+            f"({run.models_note}); {run.fps:g} keyframe/s; profile {run.profile}; device {run.device}; {m.time}")

@@ -34,7 +34,9 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("offline", Offline, False),
         ("device", Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available, else cpu).")], None),
         ("model", Models, None),
-        ("fps", Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")], 1.0),
+        ("profile", Annotated[Optional[str], typer.Option("--profile", help="Speed profile: default (full quality) or fast (CPU: fewer captions, lower caption resolution, ASR beside the visual stages; changes the output). Flags given explicitly win.")], None),
+        ("fps", Annotated[Optional[float], typer.Option("--fps", help="Keyframes sampled per second (default 1).")], None),
+        ("batch_size", Annotated[Optional[int], typer.Option("--batch-size", help="Keyframes per batch through the stages (default: 8 on CPU, 64 on CUDA); never changes the output.")], None),
         ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
     ],
@@ -48,7 +50,9 @@ class Options:
     offline: bool = False
     device: Optional[str] = None
     model: Optional[list[str]] = None
-    fps: float = 1.0
+    profile: Optional[str] = None
+    fps: Optional[float] = None
+    batch_size: Optional[int] = None
     stages: Optional[str] = None
     scene: Optional[float] = None
     cleanup: Optional[bool] = None
@@ -58,15 +62,21 @@ class Options:
     copy_video: bool = False
 
     def settings(self):
-        """The :class:`~perceive.pipeline.PerceptionSettings` these options ask for (``--offline`` takes effect now)."""
+        """The :class:`~perceive.pipeline.PerceptionSettings` these options ask for (``--offline`` takes effect now).
+
+        The ``--profile``'s settings come first; every flag given explicitly overrides them.
+        """
         from perceive.models import STAGES, parse_overrides, set_offline
         from perceive.pipeline import PerceptionSettings
+        from perceive.profiles import profile
 
         if self.offline:
             set_offline(True)
+        values = profile(self.profile)
         chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else tuple(STAGES)
-        return PerceptionSettings(fps=self.fps, stages=chosen, device=self.device,
-                                  models=parse_overrides(self.model), scene_threshold=self.scene)
+        flags = {"fps": self.fps, "batch_size": self.batch_size, "scene_threshold": self.scene}
+        values.update({k: v for k, v in flags.items() if v is not None})
+        return PerceptionSettings(stages=chosen, device=self.device, models=parse_overrides(self.model), **values)
 
     def llm_settings(self):
         """The :class:`~chat.llm.LLMSettings` these options ask for."""

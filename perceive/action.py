@@ -41,14 +41,17 @@ class ActionStage(FrameStage):
     name = "action"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", window_s: float = 4.0,
-                 stride_s: float | None = None, top_k: int = 3, windows_per_pass: int = 4):
+                 stride_s: float | None = None, top_k: int = 3, windows_per_pass: int | None = None):
+        """``windows_per_pass`` windows share a forward pass (default by device, :func:`perceive.profiles.batch_size`)."""
+        from perceive.profiles import batch_size
+
         super().__init__(model, device)
         if window_s <= 0 or (stride_s is not None and stride_s <= 0):
             raise ValueError("window_s and stride_s must be positive")
         self.window_s = float(window_s)
         self.stride_s = float(stride_s or window_s)
         self.top_k = max(1, int(top_k))
-        self.windows_per_pass = max(1, int(windows_per_pass))
+        self.windows_per_pass = max(1, int(windows_per_pass or batch_size(device, "windows")))
         self.start()
 
     def start(self, video=None) -> None:

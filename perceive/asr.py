@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -46,14 +47,20 @@ class AsrStage(AudioStage):
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", language: str | None = None,
                  beam_size: int = 1, temperature: float | Sequence[float] = 0.0,
-                 condition_on_previous_text: bool = False, vad_filter: bool = True):
-        """``language`` None detects it; ``vad_filter`` (faster-whisper only) skips non-speech with Silero VAD."""
+                 condition_on_previous_text: bool = False, vad_filter: bool = True,
+                 cpu_threads: int | None = None):
+        """``language`` None detects it; ``vad_filter`` (faster-whisper only) skips non-speech with Silero VAD;
+        ``cpu_threads`` (faster-whisper on CPU; default: every core) leaves cores to stages running beside it."""
         super().__init__(model, device)
         self.language = language
         self.beam_size = beam_size
         self.temperature = temperature
         self.condition_on_previous_text = condition_on_previous_text
         self.vad_filter = vad_filter
+        self.cpu_threads = cpu_threads
+
+    def load_options(self) -> tuple:
+        return (self.cpu_threads,)
 
     def load_model(self) -> Any:
         """Load the Whisper model named by the registry onto ``self.device``."""
@@ -64,9 +71,15 @@ class AsrStage(AudioStage):
         from faster_whisper import WhisperModel
 
         kind, _, index = self.device.partition(":")
-        return WhisperModel(self.spec.location, device=kind, device_index=int(index or 0),
-                            compute_type="float16" if kind == "cuda" else "int8",
-                            cpu_threads=os.cpu_count() or 0, local_files_only=is_offline())
+        torch = sys.modules.get("torch")
+        threads = torch.get_num_threads() if torch else None
+        try:
+            return WhisperModel(self.spec.location, device=kind, device_index=int(index or 0),
+                                compute_type="float16" if kind == "cuda" else "int8",
+                                cpu_threads=self.cpu_threads or os.cpu_count() or 0, local_files_only=is_offline())
+        finally:
+            if threads:  # CTranslate2 sets the calling thread's OpenMP thread count: torch's stages keep theirs
+                torch.set_num_threads(threads)
 
     def process(self, audio: np.ndarray) -> list[Observation]:
         """One observation per non-empty segment of ``audio`` (16 kHz mono float32)."""

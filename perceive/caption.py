@@ -48,27 +48,45 @@ def clean_caption(text: str) -> str:
 
 
 class CaptionerStage(FrameStage):
-    """Shared base of the two caption stages: one model, ``caption(images)``."""
+    """Shared base of the two caption stages: one model, ``caption(images)``.
 
+    ``generate_batch`` images go through one ``generate`` call (default: by device,
+    :func:`perceive.profiles.batch_size`); the batch size never changes a caption.
+    ``image_size`` (e.g. 224) captions at a lower resolution than the model's own
+    (position embeddings interpolated): faster, and it changes the captions.
+    """
 
-    def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20):
+    def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20,
+                 generate_batch: int | None = None, image_size: int | None = None):
+        from perceive.profiles import batch_size
+
         super().__init__(model, device)
         self.max_new_tokens = max_new_tokens
+        self.generate_batch = max(1, int(generate_batch or batch_size(device, "generate")))
+        self.image_size = image_size
 
     def load_model(self) -> Captioner:
         return load_captioner(self.spec.location, self.device)
 
     def caption(self, images: list[Image.Image]) -> list[str]:
-        """One caption per image, generated in one batch."""
-        if not images:
-            return []
+        """One caption per image, ``generate_batch`` images per ``generate`` call."""
+        out: list[str] = []
+        for b in range(0, len(images), self.generate_batch):
+            out += self._generate(images[b:b + self.generate_batch])
+        return out
+
+    def _generate(self, images: list[Image.Image]) -> list[str]:
         import torch
 
         cap = self.model
-        inputs = cap.processor(images=images, return_tensors="pt").to(cap.device)
+        extra = {}
+        if self.image_size:
+            extra = {"size": {"height": self.image_size, "width": self.image_size}}
+        inputs = cap.processor(images=images, return_tensors="pt", **extra).to(cap.device)
         inputs["pixel_values"] = inputs["pixel_values"].to(cap.model.dtype)
         with torch.inference_mode():
-            ids = cap.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False)
+            ids = cap.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                     interpolate_pos_encoding=bool(self.image_size))
         return [clean_caption(t) for t in cap.processor.batch_decode(ids, skip_special_tokens=True)]
 
 
@@ -83,33 +101,38 @@ class CaptionStage(CaptionerStage):
     Keyframes whose 32x32 grey thumbnail differs from the last captioned one by less
     than ``reuse_below`` grey levels on average (0 turns this off) are not captioned
     again: a talking head or a static shot costs one caption, not one per second.
+    ``min_interval`` (seconds, 0 by default; the ``fast`` profile sets 5) also reuses the
+    last caption until that much time has passed since it was made.
     """
 
     name = "caption"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20,
-                 reuse_below: float = 3.0):
-        super().__init__(model, device, max_new_tokens)
+                 reuse_below: float = 3.0, min_interval: float = 0.0, **batching):
+        super().__init__(model, device, max_new_tokens, **batching)
         self.reuse_below = reuse_below
+        self.min_interval = min_interval
         self.start()
 
     def start(self, video=None) -> None:
         """Forget the last captioned keyframe: the new video starts afresh."""
         self.reference: np.ndarray | None = None   # thumbnail of the last captioned keyframe
         self.text = ""
+        self.last_time: float | None = None          # when the last captioned keyframe was
 
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         thumbs = [thumbnail(f.image) for f in frames]
-        fresh, reference = [], self.reference
+        fresh, reference, last = [], self.reference, self.last_time
         for i, thumb in enumerate(thumbs):
-            if reference is None or float(np.abs(thumb - reference).mean()) >= self.reuse_below:
+            if reference is None or (float(np.abs(thumb - reference).mean()) >= self.reuse_below
+                                     and frames[i].time - last >= self.min_interval - 1e-6):
                 fresh.append(i)
-                reference = thumb
+                reference, last = thumb, frames[i].time
         captions = dict(zip(fresh, self.caption([Image.fromarray(frames[i].image) for i in fresh])))
         out = []
         for i, frame in enumerate(frames):
             if i in captions:
-                self.reference, self.text = thumbs[i], captions[i]
+                self.reference, self.text, self.last_time = thumbs[i], captions[i], frame.time
             if self.text:
                 out.append(Observation(stage="caption", start=frame.time, text=self.text))
         return out
@@ -129,14 +152,33 @@ class DenseCaptionStage(CaptionerStage):
     name = "dense_caption"
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20,
-                 interval: float = 5.0, top_k: int = 3):
-        super().__init__(model, device, max_new_tokens)
+                 interval: float = 5.0, top_k: int = 3, skip_repeats: bool = False, repeat_below: float = 8.0,
+                 **batching):
+        """``skip_repeats``: no region captions for a keyframe whose regions (class and box on a 10 %
+        grid) are those of the last captioned one and whose thumbnail differs from it by less than
+        ``repeat_below`` grey levels (the ``fast`` profile; it changes the output)."""
+        super().__init__(model, device, max_new_tokens, **batching)
         self.interval, self.top_k = interval, top_k
+        self.skip_repeats, self.repeat_below = skip_repeats, repeat_below
         self.start()
 
     def start(self, video=None) -> None:
         """The new video's first keyframe gets region captions."""
         self.next_time = 0.0
+        self.last_seen: tuple | None = None   # (regions' signature, thumbnail) of the last captioned keyframe
+
+    def repeats(self, frame: Frame, regions: list[Region]) -> bool:
+        """Whether ``frame``'s regions repeat the last captioned keyframe's (always False without ``skip_repeats``)."""
+        if not self.skip_repeats:
+            return False
+        signature = tuple((r.label, *(round(v * 10) for v in (r.box.x1, r.box.y1, r.box.x2, r.box.y2)))
+                          for r in regions)
+        thumb = thumbnail(frame.image)
+        last, self.last_seen = self.last_seen, (signature, thumb)
+        if last is None or last[0] != signature or float(np.abs(thumb - last[1]).mean()) >= self.repeat_below:
+            return False
+        self.last_seen = last   # compare later keyframes with the one whose captions stand
+        return True
 
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         regions, crops = [], []
@@ -144,7 +186,10 @@ class DenseCaptionStage(CaptionerStage):
             if frame.time + 1e-6 < self.next_time:
                 continue
             self.next_time = (frame.time // self.interval + 1) * self.interval
-            for region in self.regions(frame.time, earlier):
+            found = self.regions(frame.time, earlier)
+            if self.repeats(frame, found):
+                continue
+            for region in found:
                 regions.append(region)
                 crops.append(crop(frame.image, region.box))
         texts = self.caption(crops)

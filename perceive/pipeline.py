@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import queue
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from perceive.callbacks import PipelineCallbacks
 from perceive.models import STAGES, ModelUnavailable, resolve, select_device
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
-from perceive.video import iter_keyframes, load_audio, probe
+from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
 
 PIPELINE_VERSION = 2
 """Part of every cache key: bump it when a change alters what the stages record."""
@@ -29,12 +32,14 @@ class PerceptionSettings:
 
     fps: float = 1.0
     stages: tuple[str, ...] = tuple(STAGES)
-    batch_size: int = 8
+    batch_size: int | None = None        # keyframes per batch; None: by device (perceive.profiles.BATCHES)
     max_side: int = 640
     scene_threshold: float | None = None
     device: str | None = None
     models: dict[str, str] = field(default_factory=dict)
     stage_options: dict[str, dict] = field(default_factory=dict)
+    concurrent_audio: bool = False       # ASR in a thread beside the frame stages (the fast profile)
+    prefetch: int = 2                    # keyframe batches decoded ahead in a background thread (0: none)
 
     def __post_init__(self):
         unknown = [s for s in self.stages if s not in STAGES]
@@ -104,31 +109,20 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
         stage.start(info)
     run.hooks.on_video_start(info)
 
-    for stage in (s for s in stages if isinstance(s, AudioStage)):
-        run.hooks.on_progress(stage.name, 0.0, info.duration)
-        t0 = time.perf_counter()
-        audio = load_audio(info)
-        if audio is None:
-            run.notes.append(f"{stage.name} skipped: the video has no audio track")
-            continue
-        run.add("audio", time.perf_counter() - t0)
-        run.step(stage, "process", 0, stage.process, audio)
-        run.step(stage, "finish", 0, stage.finish)
+    audio_stages = [s for s in stages if isinstance(s, AudioStage)]
+    audio_thread = None
+    if settings.concurrent_audio and audio_stages:
+        audio_thread = _Worker(lambda: _run_audio(run, audio_stages, info))
+    else:
+        _run_audio(run, audio_stages, info)
 
     frame_stages = [s for s in stages if isinstance(s, FrameStage)]
-    if frame_stages:
-        t0 = time.perf_counter()
-        for batch in iter_keyframes(info, settings.fps, settings.batch_size, settings.max_side,
-                                    settings.scene_threshold):
-            run.add("frames", time.perf_counter() - t0)
-            earlier: list[Observation] = []
-            for stage in frame_stages:
-                run.hooks.on_progress(stage.name, batch[0].time, info.duration)
-                earlier += run.step(stage, "process", len(batch), stage.process, batch, earlier, keep=False)
-            run.observations += earlier
-            t0 = time.perf_counter()
-        for stage in frame_stages:
-            run.step(stage, "finish", 0, stage.finish)
+    try:
+        if frame_stages:
+            _run_frames(run, frame_stages, settings, info)
+    finally:
+        if audio_thread is not None:
+            audio_thread.join()
     run.hooks.on_progress("done", info.duration, info.duration)
 
     run.observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
@@ -142,6 +136,117 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     return result
 
 
+def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo) -> None:
+    """Decode the audio track once per audio stage and run the stage on it."""
+    for stage in stages:
+        run.hooks.on_progress(stage.name, 0.0, info.duration)
+        t0 = time.perf_counter()
+        try:
+            audio = load_audio(info)
+        except AudioUnavailable as exc:
+            run.notes.append(f"{stage.name} skipped: {exc}")
+            continue
+        if audio is None:
+            run.notes.append(f"{stage.name} skipped: the video has no audio track")
+            continue
+        run.add("audio", time.perf_counter() - t0)
+        run.step(stage, "process", 0, stage.process, audio)
+        run.step(stage, "finish", 0, stage.finish)
+
+
+def _run_frames(run: _Run, stages: list[FrameStage], settings: PerceptionSettings, info: VideoInfo) -> None:
+    """Feed keyframe batches, decoded ahead in a background thread, through the frame stages in order."""
+    from perceive.profiles import batch_size
+
+    size = settings.batch_size or batch_size(stages[0].device, "frames")
+    batches = iter_keyframes(info, settings.fps, size, settings.max_side, settings.scene_threshold)
+    t0 = time.perf_counter()
+    for batch in prefetched(batches, settings.prefetch):
+        run.add("frames", time.perf_counter() - t0)   # time spent waiting for the decoder
+        earlier: list[Observation] = []
+        for stage in stages:
+            run.hooks.on_progress(stage.name, batch[0].time, info.duration)
+            earlier += run.step(stage, "process", len(batch), stage.process, batch, earlier, keep=False)
+        run.extend(earlier)
+        t0 = time.perf_counter()
+    for stage in stages:
+        run.step(stage, "finish", 0, stage.finish)
+
+
+_DONE = object()
+
+
+def prefetched(items: Iterator, depth: int) -> Iterator:
+    """``items``, produced up to ``depth`` ahead by a background thread (memory stays bounded by ``depth``).
+
+    An exception in the producer is raised here, at the item where it happened;
+    a consumer that stops early stops the producer too.
+    """
+    if depth <= 0:
+        yield from items
+        return
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(entry) -> bool:
+        """Put ``entry`` in the box unless the consumer has stopped; whether it went in."""
+        while not stop.is_set():
+            try:
+                box.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer((item, None)):
+                    break
+            else:
+                offer((_DONE, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            offer((_DONE, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close:
+                close()
+
+    thread = threading.Thread(target=produce, name="decode-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = box.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _Worker(threading.Thread):
+    """Run a function in a thread; :meth:`join` re-raises what it raised."""
+
+    def __init__(self, work):
+        super().__init__(name="audio", daemon=True)
+        self.work, self.error = work, None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in join
+            self.error = exc
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self.error is not None:
+            raise self.error
+
+
 @dataclass
 class _Run:
     """What one :func:`perceive_video` call collects, and the one place that times a stage's step."""
@@ -152,8 +257,15 @@ class _Run:
     observations: list[Observation] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
+    lock: threading.Lock = field(default_factory=threading.Lock)   # the audio thread may run beside
+
     def add(self, name: str, seconds: float) -> None:
-        self.timings[name] = self.timings.get(name, 0.0) + seconds
+        with self.lock:
+            self.timings[name] = self.timings.get(name, 0.0) + seconds
+
+    def extend(self, observations: list[Observation]) -> None:
+        with self.lock:
+            self.observations += observations
 
     def step(self, stage: Stage, step: str, frames: int, work, *args, keep: bool = True) -> list[Observation]:
         """Run ``work(*args)`` as ``stage``'s ``step``, timed and reported; its observations are kept (or returned)."""
@@ -164,5 +276,5 @@ class _Run:
         self.add(stage.name, seconds)
         self.hooks.on_stage_end(stage, step, seconds, out)
         if keep:
-            self.observations += out
+            self.extend(out)
         return out

@@ -32,8 +32,13 @@ class Stage(ABC):
     @property
     def model(self) -> Any:
         """The loaded model, loaded once per process on first access."""
-        key = (type(self).load_model.__qualname__, self.spec.backend, self.spec.location, self.device)
+        key = (type(self).load_model.__qualname__, self.spec.backend, self.spec.location, self.device,
+               *self.load_options())
         return model_cache().get(key, self.load_model)
+
+    def load_options(self) -> tuple:
+        """Options that shape the loaded model beyond its location and device (part of its cache key)."""
+        return ()
 
     @abstractmethod
     def load_model(self) -> Any:

@@ -1,7 +1,8 @@
 """Reading a video with ffmpeg: probe it, stream keyframes in batches, extract audio.
 
 Frames are decoded by an ``ffmpeg`` subprocess that writes raw RGB to a pipe,
-so at most one batch of keyframes is ever in memory.
+so at most one batch of keyframes is ever in memory. Without the ffmpeg
+programs (a bare GPU machine) :mod:`perceive.decode` reads the video with PyAV or OpenCV.
 """
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import ffmpeg
 import numpy as np
 
+from perceive import decode
 from perceive.records import VideoInfo
 
 SAMPLE_RATE = 16_000
@@ -24,6 +25,10 @@ VIDEO_EXTENSIONS = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".mpg", ".mpeg", ".
 
 class VideoError(RuntimeError):
     """The input is not a readable video (missing, empty, a folder, not a video)."""
+
+
+class AudioUnavailable(VideoError):
+    """This machine cannot decode the audio track (no ffmpeg and no PyAV): audio stages are skipped."""
 
 
 @dataclass
@@ -52,6 +57,10 @@ def probe(path: str | Path) -> VideoInfo:
         raise VideoError(f"{path}: is a directory, not a video file")
     if p.stat().st_size == 0:
         raise VideoError(f"{path}: empty file (0 bytes)")
+    if not decode.have_ffmpeg():
+        return _probe_fallback(p)
+    import ffmpeg
+
     try:
         meta = ffmpeg.probe(str(p))
     except ffmpeg.Error as exc:
@@ -66,6 +75,15 @@ def probe(path: str | Path) -> VideoInfo:
     fps = float(num) / float(den or 1) if float(den or 1) else 0.0
     return VideoInfo(path=str(p), duration=duration, width=int(video["width"]), height=int(video["height"]),
                      fps=round(fps, 3), has_audio=has_audio, content_hash=content_hash(p))
+
+
+def _probe_fallback(p: Path) -> VideoInfo:
+    try:
+        meta = decode.probe_fallback(p)
+    except Exception as exc:  # noqa: BLE001 - any decoder failure means: not a readable video
+        raise VideoError(f"{p}: not a readable video ({exc})") from None
+    return VideoInfo(path=str(p), duration=meta["duration"], width=meta["width"], height=meta["height"],
+                     fps=round(meta["fps"], 3), has_audio=meta["has_audio"], content_hash=content_hash(p))
 
 
 def _output_size(info: VideoInfo, max_side: int) -> tuple[int, int]:
@@ -83,6 +101,11 @@ def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_s
     ``showinfo`` filter. Decoding errors in the stream (corrupt frames) are skipped.
     """
     width, height = _output_size(info, max_side)
+    if not decode.have_ffmpeg():
+        yield from _batched(decode.keyframes_fallback(info.path, fps, (width, height)), batch_size)
+        return
+    import ffmpeg
+
     stream = ffmpeg.input(info.path, err_detect="ignore_err")
     if scene_threshold is None:
         stream = stream.filter("fps", fps=fps)
@@ -123,6 +146,17 @@ def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_s
         proc.wait()
 
 
+def _batched(frames, batch_size: int) -> Iterator[list[Frame]]:
+    batch: list[Frame] = []
+    for t, image in frames:
+        batch.append(Frame(time=t, image=image))
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 _PTS_TIME = re.compile(rb"pts_time:\s*([0-9.]+)")
 
 
@@ -137,6 +171,13 @@ def load_audio(info: VideoInfo, sample_rate: int = SAMPLE_RATE) -> np.ndarray | 
     """The audio track as 16 kHz mono float32 in [-1, 1], or ``None`` when the video has no audio."""
     if not info.has_audio:
         return None
+    if not decode.have_ffmpeg():
+        audio = decode.audio_fallback(info.path, sample_rate)
+        if audio is None:
+            raise AudioUnavailable("cannot decode audio without the ffmpeg program or PyAV (pip install av)")
+        return audio
+    import ffmpeg
+
     try:
         out, _ = (
             ffmpeg.input(info.path, err_detect="ignore_err")
