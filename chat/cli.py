@@ -30,6 +30,7 @@ Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Over
 Fps = Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")]
 Stages = Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")]
 Scene = Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")]
+Translate = Annotated[bool, typer.Option("--translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model).")]
 
 
 @contextmanager
@@ -49,7 +50,7 @@ def one_line_errors():
 
 
 def perception_settings(offline: bool, device: Optional[str], models: Optional[list[str]], fps: float,
-                        stages: Optional[str], scene: Optional[float]):
+                        stages: Optional[str], scene: Optional[float], translate: bool = False):
     """Build :class:`PerceptionSettings` from the shared CLI options (and switch offline mode on)."""
     from perceive.models import STAGES, parse_overrides, set_offline
     from perceive.pipeline import PerceptionSettings
@@ -57,8 +58,9 @@ def perception_settings(offline: bool, device: Optional[str], models: Optional[l
     if offline:
         set_offline(True)
     chosen = tuple(s.strip() for s in stages.split(",") if s.strip()) if stages else tuple(STAGES)
+    options = {"asr": {"translate": True}} if translate else {}
     return PerceptionSettings(fps=fps, stages=chosen, device=device, models=parse_overrides(models),
-                              scene_threshold=scene)
+                              scene_threshold=scene, stage_options=options)
 
 
 def run_perception(video: Path, settings, use_cache: bool = True):
@@ -84,11 +86,11 @@ def perceive(
     json_out: Annotated[bool, typer.Option("--json", help="Print the observations as JSON.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Ignore and overwrite the perception cache.")] = False,
     offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    stages: Stages = None, scene: Scene = None, translate: Translate = False,
 ):
     """Run the perception models on VIDEO and print what each stage saw."""
     with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
+        settings = perception_settings(offline, device, model, fps, stages, scene, translate)
         result = run_perception(video, settings, use_cache=not no_cache)
     if json_out:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
@@ -198,11 +200,11 @@ def ask(
     show_context: Annotated[bool, typer.Option("--show-context", help="Print the context sent to the LLM first.")] = False,
     cleanup: Cleanup = None, base_url: BaseUrl = None, n_ctx: NCtx = None, max_tokens: MaxTokens = 256,
     offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    stages: Stages = None, scene: Scene = None, translate: Translate = False,
 ):
     """Answer one QUESTION about VIDEO from its perceived context; the answer streams to stdout."""
     with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
+        settings = perception_settings(offline, device, model, fps, stages, scene, translate)
         session = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
         show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
         session.ask(question, on_token=print_piece, on_context=show)
@@ -214,13 +216,13 @@ def chat(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     cleanup: Cleanup = None, base_url: BaseUrl = None, n_ctx: NCtx = None, max_tokens: MaxTokens = 256,
     offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    stages: Stages = None, scene: Scene = None, translate: Translate = False,
 ):
     """Chat about VIDEO in the terminal: /context, /reset, /quit (or Ctrl-D); Ctrl-C stops an answer."""
     from perceive.models import ModelUnavailable
 
     with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
+        settings = perception_settings(offline, device, model, fps, stages, scene, translate)
         session = start_session(video, settings, cleanup, base_url, n_ctx, max_tokens)
     console.print("[dim]Ask about the video. /context shows the context, /reset forgets the conversation, "
                   "/quit or Ctrl-D exits, Ctrl-C stops an answer.[/]")
@@ -263,11 +265,11 @@ def context(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     cleanup: Cleanup = None,
     offline: Offline = False, device: Device = None, model: Models = None, fps: Fps = 1.0,
-    stages: Stages = None, scene: Scene = None,
+    stages: Stages = None, scene: Scene = None, translate: Translate = False,
 ):
     """Print the timestamped textual context that the LLM sees for VIDEO."""
     with one_line_errors():
-        settings = perception_settings(offline, device, model, fps, stages, scene)
+        settings = perception_settings(offline, device, model, fps, stages, scene, translate)
         _, text = video_context(video, settings, cleanup)
     sys.stdout.write(text + "\n")
 

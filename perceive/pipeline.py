@@ -20,7 +20,7 @@ from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
 from perceive.video import iter_keyframes, load_audio, probe
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Part of every cache key: bump it when a change alters what the stages record."""
 
 ProgressFn = Callable[[str, float, float], None]

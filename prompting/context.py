@@ -8,11 +8,13 @@ timeline in time order. Every line is one of these kinds::
     Keyframes: sampled at 1 per second
     Model detector: yolo11n.pt (ultralytics), real weights
     Note: dense_caption skipped: ...
+    Speech: English (0.98)
     Timeline (times in seconds from the start; speech spans in m:ss):
     Second 3: a man riding a bike; objects: 2 person (left, center), 1 car (right); person #3 enters.
     Dense captions at second 5: person (left): "a man in a red shirt"; car (right): "a parked car"
     Action 0-4 s: riding a bike (0.82), skateboarding (0.05)
     Speech 0:03-0:06: "Watch this!"
+    No speech 0:06-0:40
     Note at second 7: scene change
 
 ``Second N`` lines cover the keyframes in ``[N, N+1)`` s: their caption(s)
@@ -43,7 +45,7 @@ from typing import Protocol
 from perceive.records import Observation, Perception
 
 TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:ss):"
-KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "speech": 3, "note": 4, "summary": 5}
+KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "speech": 3, "silence": 3, "note": 4, "summary": 5}
 
 
 class Cleaner(Protocol):
@@ -214,13 +216,9 @@ def _dense_lines(perception: Perception) -> list[Line]:
 
 
 def _speech_lines(perception: Perception) -> list[Line]:
-    lines = []
-    for o in perception.by_stage("asr"):
-        if not one_line(o.text):
-            continue
-        span = clock(o.start) + (f"-{clock(o.end, up=True)}" if o.end is not None else "")
-        lines.append(Line(o.start, o.end, "speech", f"Speech {span}: {quote(o.text)}"))
-    return lines
+    from prompting.speech import speech_lines
+
+    return speech_lines(perception)
 
 
 def _action_lines(perception: Perception) -> list[Line]:
@@ -252,6 +250,9 @@ def header(perception: Perception) -> list[str]:
              f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
              f"Keyframes: sampled at {perception.fps_sampled:g} per second"]
     lines += [f"Model {one_line(m.describe())}" for m in perception.models]
+    from prompting.speech import speech_header
+
+    lines += [h for h in [speech_header(perception)] if h]
     # a note's first clause is enough for the LLM; how to provide a model is for the user
     lines += [f"Note: {one_line(n.split(';')[0])}" for n in perception.notes]
     return lines
@@ -274,7 +275,8 @@ _PATTERNS = [
     ("second", re.compile(rf"^Second {_NUM}: ")),
     ("dense", re.compile(rf"^Dense captions at second {_NUM}: ")),
     ("action", re.compile(rf"^Action {_NUM}-{_NUM} s: ")),
-    ("speech", re.compile(rf"^Speech {_CLOCK}(?:-{_CLOCK})?: ")),
+    ("speech", re.compile(rf"^Speech {_CLOCK}(?:-{_CLOCK})?(?: \([^)]*\))?: ")),
+    ("silence", re.compile(rf"^No speech {_CLOCK}-{_CLOCK}$")),
     ("note", re.compile(rf"^Note at second {_NUM}: ")),
 ]
 
@@ -293,7 +295,7 @@ def parse_line(text: str) -> Line | None:
         if not m:
             continue
         values = [g for g in m.groups() if g is not None]
-        times = [_clock_seconds(g) if kind == "speech" else float(g) for g in values]
+        times = [_clock_seconds(g) if kind in ("speech", "silence") else float(g) for g in values]
         return Line(times[0], times[1] if len(times) > 1 else None, kind, text)
     return None
 
