@@ -26,7 +26,7 @@ err_console = Console(stderr=True)
 # Options shared by every command that runs perception.
 Offline = Annotated[bool, typer.Option("--offline", help="Never touch the network; fail clearly if a model is missing (or VIDEOCHAT_OFFLINE=1).")]
 Device = Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available, else cpu).")]
-Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr detector captioner action cleanup llm embedder.")]
+Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr asr_english detector captioner action cleanup llm embedder.")]
 Fps = Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")]
 Stages = Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")]
 Scene = Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")]

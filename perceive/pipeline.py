@@ -52,7 +52,7 @@ class PerceptionSettings:
             "version": PIPELINE_VERSION,
             "fps": self.fps, "stages": self.stages, "max_side": self.max_side,
             "scene": self.scene_threshold, "options": self.stage_options,
-            "models": sorted((s.name, s.spec.backend, s.spec.location) for s in stages),
+            "models": sorted((s.name, m.backend, m.location) for s in stages for m in s.specs()),
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -74,7 +74,14 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
         except ModelUnavailable as exc:
             notes.append(f"{name} skipped: model not available; {exc}")
             continue
-        stages.append(stage_class(name)(spec, device, **settings.stage_options.get(name, {})))
+        cls = stage_class(name)
+        helpers = {}
+        for keyword, helper_role in cls.extra_roles.items():   # optional: missing helpers are None
+            try:
+                helpers[keyword] = resolve(helper_role, settings.models)
+            except ModelUnavailable:
+                helpers[keyword] = None
+        stages.append(cls(spec, device, **helpers, **settings.stage_options.get(name, {})))
     return stages, notes
 
 
@@ -127,7 +134,8 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     report("done", info.duration, info.duration)
 
     observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
-    models = list({(s.info().role, s.info().name): s.info() for s in stages}.values())
+    infos = [m.info() for s in stages for m in s.specs()]
+    models = list({(i.role, i.name): i for i in infos}.values())
     return Perception(video=info, fps_sampled=settings.fps, models=models,
                       observations=observations, notes=notes,
                       timings={k: round(v, 3) for k, v in timings.items()})

@@ -22,6 +22,7 @@ class Stage(ABC):
 
     name: ClassVar[str]          # stage name used by --stages and in records
     role: ClassVar[str]          # registry role of its model
+    extra_roles: ClassVar[dict[str, str]] = {}   # keyword -> registry role of optional helper models
 
     def __init__(self, model: ResolvedModel, device: str = "cpu"):
         self.spec = model
@@ -40,6 +41,10 @@ class Stage(ABC):
     def info(self) -> ModelInfo:
         """The model record for headers and JSONL."""
         return self.spec.info()
+
+    def specs(self) -> list[ResolvedModel]:
+        """Every model this stage uses: its own, then any helper models (see ``extra_roles``)."""
+        return [self.spec]
 
 
 class FrameStage(Stage):
