@@ -111,5 +111,6 @@ def speech_lines(perception: Perception) -> list[Line]:
         else:
             text = f"Speech {span}: {quote(o.text)}"
         lines.append(Line(o.start, o.end, "speech", text))
-    lines += [Line(a, b, "silence", f"No speech {_span(a, b)}") for a, b in silences(perception)]
+    # a silence is written inward (start rounded up, end down), so it never overlaps a speech line's span
+    lines += [Line(a, b, "silence", f"No speech {clock(a, up=True)}-{clock(b)}") for a, b in silences(perception)]
     return lines

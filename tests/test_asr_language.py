@@ -98,10 +98,10 @@ def test_long_silences_become_no_speech_lines():
                         language_probability=0.99), asr(40.1, 40.8, "Banana.", language="en")], duration=42.0)
     assert silences(p) == [(0.0, 14.0), (17.2, 40.1)]
     text = build_context(p)
-    assert "No speech 0:17-0:41" in text and "No speech 0:00-0:14" in text
+    assert "No speech 0:18-0:40" in text and "No speech 0:00-0:14" in text
     head, lines = parse_context(text)
     assert [line.kind for line in lines] == ["silence", "speech", "silence", "speech"]
-    assert (lines[2].start, lines[2].end) == (17.0, 41.0)
+    assert (lines[2].start, lines[2].end) == (18.0, 40.0)
 
 
 def test_english_only_model_says_what_it_could_not_transcribe():
