@@ -8,7 +8,7 @@ Two Whisper backends read the same 16 kHz mono audio:
   name such as ``tiny``.
 
 With faster-whisper, Silero VAD finds the speech; a multilingual model then
-detects the language on each window of up to 30 s of speech, so a video that
+detects the language on each stretch of speech between pauses, so a video that
 switches language is transcribed run by run, each in its own language. Words
 carry timestamps: every sentence (split at sentence punctuation and at pauses
 of :data:`PAUSE` seconds or more) becomes one
@@ -55,8 +55,10 @@ from perceive.video import SAMPLE_RATE
 PAUSE = 2.0
 """A pause between two words at least this long (seconds) ends a sentence."""
 
-WINDOW = 30.0
-"""Seconds of speech per language-detection window (Whisper's input length)."""
+WINDOW = 3.0
+"""Seconds of speech after which a language-detection window closes (at a VAD chunk boundary, so
+each stretch of speech between pauses of 2 s or more is detected on its own unless it is shorter):
+a language switch is found at that granularity, at the cost of one encoder pass per window."""
 
 MIN_LANGUAGE_PROBABILITY = 0.5
 """A window detected with less confidence takes the video's main language."""
@@ -101,7 +103,7 @@ class LanguageRun(NamedTuple):
     start: float
     end: float
     language: str
-    probability: float
+    probability: float | None    # None: the language was given or assumed, not detected
 
 
 def looks_unintelligible(segment: Segment) -> bool:
@@ -172,10 +174,11 @@ class AsrStage(AudioStage):
     def __init__(self, model: ResolvedModel, device: str = "cpu", language: str | None = None,
                  beam_size: int = 1, temperature: float | Sequence[float] = 0.0,
                  condition_on_previous_text: bool = False, vad_filter: bool = True, translate: bool = False,
-                 english: ResolvedModel | None = None):
+                 english: ResolvedModel | None = None, language_window: float = WINDOW):
         """``language`` None detects it; ``vad_filter`` (faster-whisper only) skips non-speech with Silero VAD;
         ``translate`` adds an English translation of non-English speech; ``english`` is an English-only
-        faster-whisper model that transcribes the English runs a multilingual model detected."""
+        faster-whisper model that transcribes the English runs a multilingual model detected;
+        ``language_window`` is :data:`WINDOW` (larger: fewer detections, coarser language switches)."""
         super().__init__(model, device)
         self.english = english if english is not None and model.backend == "faster-whisper" else None
         self.language = language
@@ -184,6 +187,7 @@ class AsrStage(AudioStage):
         self.condition_on_previous_text = condition_on_previous_text
         self.vad_filter = vad_filter
         self.translate = translate
+        self.language_window = language_window
 
     def load_model(self) -> Any:
         """Load the Whisper model named by the registry onto ``self.device``."""
@@ -259,13 +263,15 @@ class AsrStage(AudioStage):
         return [(c["start"], c["end"]) for c in get_speech_timestamps(audio)]
 
     def language_runs(self, audio: np.ndarray) -> list[LanguageRun]:
-        """The audio cut into runs of one language, detected on each window of up to 30 s of speech."""
+        """The audio cut into runs of one language, detected on each stretch of speech (see :data:`WINDOW`).
+
+        Whisper detects from the first 30 s it is given, so a window is never read past that."""
         chunks = self._speech_chunks(audio)
         if not chunks:
             return []
         windows: list[list[tuple[int, int]]] = [[]]
         for chunk in chunks:
-            if windows[-1] and sum(e - s for s, e in windows[-1]) + (chunk[1] - chunk[0]) > WINDOW * SAMPLE_RATE:
+            if sum(e - s for s, e in windows[-1]) >= self.language_window * SAMPLE_RATE:
                 windows.append([])
             windows[-1].append(chunk)
         detected = []
@@ -279,21 +285,22 @@ class AsrStage(AudioStage):
                 talk[language] = talk.get(language, 0) + length
         main = max(talk, key=talk.get) if talk else max(detected, key=lambda d: d[3])[1]
         runs: list[LanguageRun] = []
-        for window, language, probability, _ in detected:
-            if probability < MIN_LANGUAGE_PROBABILITY:
-                language = main
+        for window, detected_language, probability, _ in detected:
+            language = detected_language if probability >= MIN_LANGUAGE_PROBABILITY else main
+            p = probability if language == detected_language else None   # not the main language's probability
             start, end = window[0][0] / SAMPLE_RATE, window[-1][1] / SAMPLE_RATE
             if runs and runs[-1].language == language:
                 last = runs[-1]
-                runs[-1] = LanguageRun(last.start, end, language, max(last.probability, probability))
+                known = [x for x in (last.probability, p) if x is not None]
+                runs[-1] = LanguageRun(last.start, end, language, max(known) if known else None)
             else:
-                runs.append(LanguageRun(start, end, language, probability))
+                runs.append(LanguageRun(start, end, language, p))
         return runs
 
     def _runs(self, audio: np.ndarray) -> list[LanguageRun]:
         """The language runs to transcribe: detected, or the whole track in the given (or only) language."""
         if self.language or not self.multilingual:
-            return [LanguageRun(0.0, len(audio) / SAMPLE_RATE, self.language or "en", 1.0)]
+            return [LanguageRun(0.0, len(audio) / SAMPLE_RATE, self.language or "en", None)]
         return self.language_runs(audio)
 
     def _faster_segments(self, audio: np.ndarray, runs: list[LanguageRun],
@@ -312,10 +319,9 @@ class AsrStage(AudioStage):
                 condition_on_previous_text=self.condition_on_previous_text, vad_filter=self.vad_filter,
                 word_timestamps=task == "transcribe",
             )
-            probability = run.probability if self.multilingual else None
             for s in segments:  # a generator: decoding happens while we iterate
                 words = tuple(Word(w.start + lo, w.end + lo, w.word, w.probability) for w in s.words or ())
-                yield Segment(s.start + lo, s.end + lo, s.text, s.avg_logprob, run.language, probability, words,
+                yield Segment(s.start + lo, s.end + lo, s.text, s.avg_logprob, run.language, run.probability, words,
                               s.compression_ratio)
 
     def _not_english(self, segments: list[Segment]) -> bool:

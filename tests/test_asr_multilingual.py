@@ -166,3 +166,23 @@ def test_context_of_a_german_video_end_to_end(multilingual, tmp_path):
     assert only_en.returncode == 0, only_en.stderr
     assert "Speech: likely not English, not transcribed (the ASR model is English-only)" in only_en.stdout
     assert "not transcribed" in only_en.stdout.split("Timeline", 1)[1] and '"' not in only_en.stdout.split("Timeline")[1]
+
+
+def test_language_switch_inside_one_track(multilingual):
+    """German, a pause, French, a pause, Japanese: three runs, each transcribed in its own language."""
+    import numpy as np
+
+    names = ["de_picovoice_leopard_test_de.wav", "fr_picovoice_cheetah_test_fr.wav", "ja_picovoice_leopard_test_ja.wav"]
+    for name in names:
+        recording(name)
+    pause = np.zeros(3 * 16000, np.float32)
+    audio = np.concatenate([part for name in names for part in (audio_of(name), pause)])
+    runs = multilingual.language_runs(audio)
+    assert [r.language for r in runs] == ["de", "fr", "ja"]
+    heard = multilingual.transcribe(audio)
+    assert [o.language for o in heard] == ["de", "fr", "ja"], [(o.language, o.text) for o in heard]
+    for o, name in zip(heard, names):
+        row = RECORDINGS[name]
+        assert error_rate(row["reference_text"], o.text, row["language"]).wer <= 0.4, o.text
+    for o, run in zip(heard, runs):   # each sentence lies in its run (word times may start a little early)
+        assert run.start - 0.5 <= o.start < o.end <= run.end + 0.5, (o, run)
