@@ -3,6 +3,10 @@
 * ASR word error rate (jiwer, after :func:`bench.scoring.normalize`) on the
   GRID clips, whose sentence is in MANIFEST.tsv, and on
   ``videogrep_manifesto.mp4`` against the ``.srt`` beside it;
+* speech in other languages on ``../shared/multilingual`` (MANIFEST.tsv):
+  per recording the detected language and its probability, and the character
+  error rate (Chinese, Japanese, Korean) or word error rate (others) against
+  the reference, with a per-language table (:func:`language_quality`);
 * QA accuracy on ``dev_questions.jsonl``: each clip is perceived (cached) with
   the configured models, its context built, and every question asked of the
   local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`.
@@ -25,9 +29,10 @@ from rich.table import Table
 
 from bench.records import Machine
 from bench.runner import CLIPS, MODEL_DIR, MODEL_SETS, model_overrides
-from bench.scoring import score_answer, srt_text, word_error_rate
+from bench.scoring import CHARACTER_LANGUAGES, error_rate, score_answer, srt_text, word_error_rate
 
 MANIFESTO = "videogrep_manifesto.mp4"
+MULTILINGUAL = CLIPS.parent / "multilingual"
 
 
 class WerItem(BaseModel):
@@ -38,6 +43,22 @@ class WerItem(BaseModel):
     hypothesis: str
     wer: float
     words: int
+    errors: int
+    seconds: float
+
+
+class LanguageItem(BaseModel):
+    """One recording in another language: what was detected and heard, and its error rate."""
+
+    file: str
+    language: str
+    detected: str | None
+    probability: float | None
+    reference: str
+    hypothesis: str
+    metric: str                  # "CER" or "WER"
+    rate: float
+    units: int                   # reference characters or words
     errors: int
     seconds: float
 
@@ -67,6 +88,8 @@ class QualityRun(BaseModel):
     wer: list[WerItem] = []
     grid_wer: float | None = None
     manifesto_wer: float | None = None
+    languages: list[LanguageItem] = []
+    language_rates: dict[str, float] = {}
     qa: list[QaItem] = []
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = {}
@@ -101,6 +124,17 @@ def pooled(items: list[WerItem]) -> float | None:
     return sum(i.errors for i in items) / words if words else None
 
 
+def asr_stage(overrides: dict[str, str]):
+    """The ASR stage as the pipeline builds it (with its English-only helper model, if any), on the CPU."""
+    from perceive.models import ModelUnavailable
+    from perceive.pipeline import PerceptionSettings, build_stages
+
+    stages, notes = build_stages(PerceptionSettings(stages=("asr",), models=overrides, device="cpu"))
+    if not stages:
+        raise ModelUnavailable(notes[0] if notes else "no ASR model")
+    return stages[0]
+
+
 def transcribe(stage, video: Path) -> str:
     """The ASR stage's transcript of ``video``'s audio track ('' without audio)."""
     from perceive.video import load_audio, probe
@@ -111,12 +145,8 @@ def transcribe(stage, video: Path) -> str:
 
 def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console) -> None:
     """WER of the configured ASR model on every clip with a reference transcript."""
-    from perceive.models import resolve
-    from perceive.pipeline import stage_class
-
-    spec = resolve("asr", overrides)
-    run.model_info.append(spec.info().describe())
-    stage = stage_class("asr")(spec)
+    stage = asr_stage(overrides)
+    run.model_info += [m.info().describe() for m in stage.specs()]
     for clip, reference in wer_references().items():
         start = time.perf_counter()
         hypothesis = transcribe(stage, CLIPS / clip)
@@ -127,6 +157,59 @@ def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console) ->
         console.print(f"  {clip}: WER {score.wer:.2f}", highlight=False)
     run.grid_wer = pooled([i for i in run.wer if i.clip.startswith("grid_")])
     run.manifesto_wer = pooled([i for i in run.wer if i.clip == MANIFESTO])
+
+
+def multilingual_references(folder: Path = MULTILINGUAL) -> list[dict[str, str]]:
+    """MANIFEST.tsv rows (``filename``, ``language``, ``reference_text`` ...) of the recordings present."""
+    path = folder / "MANIFEST.tsv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [row for row in csv.DictReader(f, delimiter="\t") if (folder / row["filename"]).exists()]
+
+
+def language_quality(run: QualityRun, overrides: dict[str, str], console: Console,
+                     folder: Path = MULTILINGUAL) -> None:
+    """Detected language and CER/WER of the configured ASR model on each recording in ``folder``."""
+    from faster_whisper import decode_audio
+
+    from perceive.asr import UNTRANSCRIBED
+
+    stage = asr_stage(overrides)
+    for row in multilingual_references(folder):
+        start = time.perf_counter()
+        heard = stage.process(decode_audio(str(folder / row["filename"])))
+        said = [o for o in heard if o.label != UNTRANSCRIBED]
+        hypothesis = " ".join(o.text for o in said)
+        language = row["language"]
+        score = error_rate(row["reference_text"], hypothesis, language)
+        detected = said[0].language if said else (UNTRANSCRIBED if heard else None)
+        run.languages.append(LanguageItem(
+            file=row["filename"], language=language, detected=detected,
+            probability=said[0].language_probability if said else None, reference=row["reference_text"],
+            hypothesis=hypothesis, metric="CER" if language in CHARACTER_LANGUAGES else "WER",
+            rate=round(score.wer, 3), units=score.words,
+            errors=score.substitutions + score.deletions + score.insertions,
+            seconds=round(time.perf_counter() - start, 2)))
+        console.print(f"  {row['filename']}: {detected} {run.languages[-1].metric} {score.wer:.2f}", highlight=False)
+    for language in dict.fromkeys(i.language for i in run.languages):
+        items = [i for i in run.languages if i.language == language]
+        run.language_rates[language] = round(sum(i.errors for i in items) / sum(i.units for i in items), 3)
+
+
+def language_table(run: QualityRun) -> Table:
+    """Per language: recordings, language detected right, pooled CER/WER; then per recording."""
+    table = Table("language", "recording", "detected", "metric", "error rate", "transcript",
+                  title="Speech in other languages", title_justify="left")
+    for language, rate in run.language_rates.items():
+        items = [i for i in run.languages if i.language == language]
+        right = sum(i.detected == language for i in items)
+        table.add_row(f"[bold]{language}[/]", f"{len(items)} files", f"{right}/{len(items)} right",
+                      items[0].metric, f"[bold]{rate:.3f}[/]", "")
+    for i in run.languages:
+        prob = f" ({i.probability:.2f})" if i.probability is not None else ""
+        table.add_row(i.language, i.file, f"{i.detected}{prob}", i.metric, f"{i.rate:.3f}", _short(i.hypothesis, 60))
+    return table
 
 
 def dev_questions(clips: Path = CLIPS) -> list[dict]:
@@ -220,6 +303,7 @@ def main(
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the results as JSON to this file.")] = None,
     skip_asr: Annotated[bool, typer.Option("--skip-asr", help="Skip the WER evaluation.")] = False,
     skip_qa: Annotated[bool, typer.Option("--skip-qa", help="Skip the QA evaluation.")] = False,
+    skip_languages: Annotated[bool, typer.Option("--skip-languages", help="Skip the other-language ASR evaluation.")] = False,
     threshold: Annotated[float, typer.Option("--threshold", help="Content-word recall that counts an answer correct.")] = 0.5,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 96,
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
@@ -241,6 +325,10 @@ def main(
         console.print("[bold]ASR[/]")
         asr_quality(run, overrides, console)
         console.print(wer_table(run))
+    if not skip_languages and multilingual_references():
+        console.print("[bold]Speech in other languages[/]")
+        language_quality(run, overrides, console)
+        console.print(language_table(run))
     if not skip_qa:
         console.print("[bold]QA[/]")
         qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup)

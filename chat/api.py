@@ -5,6 +5,7 @@ the batch engine and the bench call; none of them assembles the steps itself::
 
     from chat import api
     context = api.build_context("clip.mp4")             # a typed VideoContext
+    german = api.build_context("de.mp4", api.perception_settings(translate=True))   # + English translations
     print(context.render())                              # what `videochat context` prints
     answer = api.ask("clip.mp4", "What happens at 0:05?", on_token=print)
     api.textualize(["videos/"], "out.jsonl")             # one JSON line per video
@@ -27,6 +28,22 @@ from perceive.records import Perception
 from prompting.context import VideoContext
 
 Pieces = Callable[[str], None]
+
+
+def perception_settings(*, fps: float = 1.0, stages: tuple[str, ...] | None = None, device: str | None = None,
+                        models: dict[str, str] | None = None, scene: float | None = None,
+                        translate: bool = False) -> PerceptionSettings:
+    """The :class:`PerceptionSettings` of a use case (what ``--fps``, ``--stages`` ... ``--translate`` ask for).
+
+    ``translate`` asks the ASR stage for Whisper's English translation of
+    non-English speech, shown beside the original as ``(English translation)``
+    lines (it needs a multilingual ASR model; the translation is part of the cache key).
+    """
+    from perceive.models import STAGES
+
+    options = {"asr": {"translate": True}} if translate else {}
+    return PerceptionSettings(fps=fps, stages=tuple(stages) if stages else tuple(STAGES), device=device,
+                              models=dict(models or {}), scene_threshold=scene, stage_options=options)
 
 
 def perceive(video: str | Path, settings: PerceptionSettings | None = None, *, use_cache: bool = True,

@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 Offline = Annotated[bool, typer.Option("--offline", help="Never touch the network; fail clearly if a model is missing (or VIDEOCHAT_OFFLINE=1).")]
-Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr detector captioner action cleanup llm embedder.")]
+Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr asr_english detector captioner action cleanup llm embedder.")]
 
 GROUPS: dict[str, list[tuple[str, object, object]]] = {
     "cleanup": [
@@ -34,6 +34,7 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("fps", Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")], 1.0),
         ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
+        ("translate", Annotated[bool, typer.Option("--translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model).")], False),
     ],
 }
 
@@ -48,6 +49,7 @@ class Options:
     fps: float = 1.0
     stages: Optional[str] = None
     scene: Optional[float] = None
+    translate: bool = False
     cleanup: Optional[bool] = None
     base_url: Optional[str] = None
     n_ctx: Optional[int] = None
@@ -55,14 +57,14 @@ class Options:
 
     def settings(self):
         """The :class:`~perceive.pipeline.PerceptionSettings` these options ask for (``--offline`` takes effect now)."""
+        from chat.api import perception_settings
         from perceive.models import STAGES, parse_overrides, set_offline
-        from perceive.pipeline import PerceptionSettings
 
         if self.offline:
             set_offline(True)
         chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else tuple(STAGES)
-        return PerceptionSettings(fps=self.fps, stages=chosen, device=self.device,
-                                  models=parse_overrides(self.model), scene_threshold=self.scene)
+        return perception_settings(fps=self.fps, stages=chosen, device=self.device, models=parse_overrides(self.model),
+                                   scene=self.scene, translate=self.translate)
 
     def llm_settings(self):
         """The :class:`~chat.llm.LLMSettings` these options ask for."""
