@@ -7,6 +7,9 @@
   per recording the detected language and its probability, and the character
   error rate (Chinese, Japanese, Korean) or word error rate (others) against
   the reference, with a per-language table (:func:`language_quality`);
+* the answer's language: a question in German (and one in Chinese) about a
+  video made from a recording in that language, asked of the configured LLM
+  through :func:`chat.api.ask` (:func:`answer_languages`);
 * QA accuracy on ``dev_questions.jsonl``: each clip is perceived (cached) with
   the configured models, its context built, and every question asked of the
   local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`.
@@ -63,6 +66,24 @@ class LanguageItem(BaseModel):
     seconds: float
 
 
+class AnswerLanguageItem(BaseModel):
+    """A question asked in one language about a video with speech in that language, and the answer's language."""
+
+    recording: str
+    question: str
+    asked: str                   # ISO 639-1 code of the question (prompting.language.question_language)
+    answer: str
+    answered: str                # the same detector on the answer
+    seconds: float
+
+
+ANSWER_LANGUAGE_CASES = [
+    ("de_picovoice_leopard_test_de.wav", "Wofür wurde der Raum laut dem Sprecher genutzt?"),
+    ("zh_funasr_asr_example.wav", "说话的人认为跑步最重要的是什么？"),
+]
+"""(recording in ``../shared/multilingual``, question in the recording's language): written for this bench."""
+
+
 class QaItem(BaseModel):
     """One dev question, the LLM's answer and its score."""
 
@@ -90,6 +111,7 @@ class QualityRun(BaseModel):
     manifesto_wer: float | None = None
     languages: list[LanguageItem] = []
     language_rates: dict[str, float] = {}
+    answer_languages: list[AnswerLanguageItem] = []
     qa: list[QaItem] = []
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = {}
@@ -212,6 +234,44 @@ def language_table(run: QualityRun) -> Table:
     return table
 
 
+def video_of(recording: Path, out: Path) -> Path:
+    """A small video of ``recording``: a grey picture over its audio (ffmpeg)."""
+    import subprocess
+
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(recording), "-f", "lavfi", "-i",
+                    "color=c=gray:s=160x120:r=5", "-map", "0:a", "-map", "1:v", "-shortest", "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)], check=True, timeout=120)
+    return out
+
+
+def answer_languages(run: QualityRun, overrides: dict[str, str], console: Console, max_tokens: int,
+                     folder: Path = MULTILINGUAL) -> None:
+    """Ask each :data:`ANSWER_LANGUAGE_CASES` question about a video of its recording; record the answer's language."""
+    import tempfile
+
+    from chat import api
+    from chat.llm import LLMSettings, load_llm
+    from prompting.language import question_language
+
+    llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens))
+    if llm.describe() not in run.model_info:
+        run.model_info.append(llm.describe())
+    settings = api.perception_settings(stages=("asr",), models=overrides)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, question in ANSWER_LANGUAGE_CASES:
+            if not (folder / name).exists():
+                continue
+            video = video_of(folder / name, Path(tmp) / (Path(name).stem + ".mp4"))
+            start = time.perf_counter()
+            answer = api.ask(video, question, settings, llm=llm, cleanup=False)
+            item = AnswerLanguageItem(recording=name, question=question, asked=question_language(question),
+                                      answer=answer, answered=question_language(answer),
+                                      seconds=round(time.perf_counter() - start, 2))
+            run.answer_languages.append(item)
+            console.print(f"  {name}: asked in {item.asked}, answered in {item.answered}: {_short(answer, 80)}",
+                          highlight=False)
+
+
 def dev_questions(clips: Path = CLIPS) -> list[dict]:
     """The dev questions (``clip``, ``q``, ``a``, ``kind``) whose clip is present."""
     path = clips / "dev_questions.jsonl"
@@ -304,6 +364,7 @@ def main(
     skip_asr: Annotated[bool, typer.Option("--skip-asr", help="Skip the WER evaluation.")] = False,
     skip_qa: Annotated[bool, typer.Option("--skip-qa", help="Skip the QA evaluation.")] = False,
     skip_languages: Annotated[bool, typer.Option("--skip-languages", help="Skip the other-language ASR evaluation.")] = False,
+    skip_answer_language: Annotated[bool, typer.Option("--skip-answer-language", help="Skip asking the LLM in German and Chinese.")] = False,
     threshold: Annotated[float, typer.Option("--threshold", help="Content-word recall that counts an answer correct.")] = 0.5,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 96,
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
@@ -329,6 +390,11 @@ def main(
         console.print("[bold]Speech in other languages[/]")
         language_quality(run, overrides, console)
         console.print(language_table(run))
+    if not skip_answer_language and multilingual_references():
+        console.print("[bold]Answer language[/]")
+        answer_languages(run, overrides, console, max_tokens)
+        same = sum(i.answered == i.asked for i in run.answer_languages)
+        console.print(f"answered in the question's language: {same}/{len(run.answer_languages)}", highlight=False)
     if not skip_qa:
         console.print("[bold]QA[/]")
         qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup)
