@@ -186,3 +186,27 @@ def test_language_switch_inside_one_track(multilingual):
         assert error_rate(row["reference_text"], o.text, row["language"]).wer <= 0.4, o.text
     for o, run in zip(heard, runs):   # each sentence lies in its run (word times may start a little early)
         assert run.start - 0.5 <= o.start < o.end <= run.end + 0.5, (o, run)
+
+
+def test_ask_about_a_german_video_end_to_end(multilingual, tmp_path):
+    """A video of a German recording through ``python -m chat.cli ask`` with the real default LLM.
+
+    The context the LLM gets names German and quotes the German sentence; the
+    question's rule asks for German. Whether the answer *is* German depends on
+    the LLM (SmolLM2-135M mostly answers in English): ``python -m bench.quality``
+    reports it, this test does not assert it.
+    """
+    recording("de_picovoice_leopard_test_de.wav")
+    try:
+        resolve("llm")
+    except ModelUnavailable:
+        pytest.skip("no local LLM installed")
+    video = tmp_path / "german.mp4"
+    make_video(["-i", str(MULTILINGUAL / "de_picovoice_leopard_test_de.wav")], None, video)
+    result = subprocess.run([sys.executable, "-m", "chat.cli", "ask", str(video), "Wofür wurde der Raum genutzt?",
+                             "--offline", "--stages", "asr", "--no-cleanup", "--max-tokens", "48", "--show-context"],
+                            capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Speech: German (" in out and "Raum" in out.split("Timeline", 1)[1], out
+    assert out.strip().splitlines()[-1].strip(), out   # an answer after the context
