@@ -79,7 +79,7 @@ class AnswerLanguageItem(BaseModel):
 
 ANSWER_LANGUAGE_CASES = [
     ("de_picovoice_leopard_test_de.wav", "Wofür wurde der Raum laut dem Sprecher genutzt?"),
-    ("zh_funasr_asr_example.wav", "说话的人认为跑步最重要的是什么？"),
+    ("zh_paddlespeech_zh.wav", "说话的人认为跑步最重要的是什么？"),
 ]
 """(recording in ``../shared/multilingual``, question in the recording's language): written for this bench."""
 
