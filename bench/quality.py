@@ -3,6 +3,13 @@
 * ASR word error rate (jiwer, after :func:`bench.scoring.normalize`) on the
   GRID clips, whose sentence is in MANIFEST.tsv, and on
   ``videogrep_manifesto.mp4`` against the ``.srt`` beside it;
+* speech in other languages on ``../shared/multilingual`` (MANIFEST.tsv):
+  per recording the detected language and its probability, and the character
+  error rate (Chinese, Japanese, Korean) or word error rate (others) against
+  the reference, with a per-language table (:func:`language_quality`);
+* the answer's language: a question in German (and one in Chinese) about a
+  video made from a recording in that language, asked of the configured LLM
+  through :func:`chat.api.ask` (:func:`answer_languages`);
 * QA accuracy on ``dev_questions.jsonl``: each clip is perceived (cached) with
   the configured models, its context built, and every question asked of the
   local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`.
@@ -25,9 +32,10 @@ from rich.table import Table
 
 from bench.records import Machine
 from bench.runner import CLIPS, MODEL_DIR, MODEL_SETS, model_overrides
-from bench.scoring import score_answer, srt_text, word_error_rate
+from bench.scoring import CHARACTER_LANGUAGES, error_rate, score_answer, srt_text, word_error_rate
 
 MANIFESTO = "videogrep_manifesto.mp4"
+MULTILINGUAL = CLIPS.parent / "multilingual"
 
 
 class WerItem(BaseModel):
@@ -40,6 +48,40 @@ class WerItem(BaseModel):
     words: int
     errors: int
     seconds: float
+
+
+class LanguageItem(BaseModel):
+    """One recording in another language: what was detected and heard, and its error rate."""
+
+    file: str
+    language: str
+    detected: str | None
+    probability: float | None
+    reference: str
+    hypothesis: str
+    metric: str                  # "CER" or "WER"
+    rate: float
+    units: int                   # reference characters or words
+    errors: int
+    seconds: float
+
+
+class AnswerLanguageItem(BaseModel):
+    """A question asked in one language about a video with speech in that language, and the answer's language."""
+
+    recording: str
+    question: str
+    asked: str                   # ISO 639-1 code of the question (prompting.language.question_language)
+    answer: str
+    answered: str                # the same detector on the answer
+    seconds: float
+
+
+ANSWER_LANGUAGE_CASES = [
+    ("de_picovoice_leopard_test_de.wav", "Wofür wurde der Raum laut dem Sprecher genutzt?"),
+    ("zh_paddlespeech_zh.wav", "说话的人认为跑步最重要的是什么？"),
+]
+"""(recording in ``../shared/multilingual``, question in the recording's language): written for this bench."""
 
 
 class QaItem(BaseModel):
@@ -67,6 +109,9 @@ class QualityRun(BaseModel):
     wer: list[WerItem] = []
     grid_wer: float | None = None
     manifesto_wer: float | None = None
+    languages: list[LanguageItem] = []
+    language_rates: dict[str, float] = {}
+    answer_languages: list[AnswerLanguageItem] = []
     qa: list[QaItem] = []
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = {}
@@ -101,6 +146,21 @@ def pooled(items: list[WerItem]) -> float | None:
     return sum(i.errors for i in items) / words if words else None
 
 
+def asr_stage(overrides: dict[str, str], profile_name: str | None = None):
+    """The ASR stage as the pipeline builds it (with its English-only helper model, if any), on the CPU."""
+    from perceive.models import ModelUnavailable
+    from perceive.pipeline import PerceptionSettings, build_stages
+
+    from perceive.profiles import profile
+
+    options = profile(profile_name).get("stage_options", {})
+    stages, notes = build_stages(PerceptionSettings(stages=("asr",), models=overrides, device="cpu",
+                                                    stage_options=options))
+    if not stages:
+        raise ModelUnavailable(notes[0] if notes else "no ASR model")
+    return stages[0]
+
+
 def transcribe(stage, video: Path) -> str:
     """The ASR stage's transcript of ``video``'s audio track ('' without audio)."""
     from perceive.video import load_audio, probe
@@ -111,14 +171,8 @@ def transcribe(stage, video: Path) -> str:
 
 def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console, profile_name: str | None = None) -> None:
     """WER of the configured ASR model (with the ``profile``'s ASR options) on every clip with a reference transcript."""
-    from perceive.profiles import profile
-
-    from perceive.models import resolve
-    from perceive.pipeline import stage_class
-
-    spec = resolve("asr", overrides)
-    run.model_info.append(spec.info().describe())
-    stage = stage_class("asr")(spec, **profile(profile_name).get("stage_options", {}).get("asr", {}))
+    stage = asr_stage(overrides, profile_name)
+    run.model_info += [m.info().describe() for m in stage.specs()]
     for clip, reference in wer_references().items():
         start = time.perf_counter()
         hypothesis = transcribe(stage, CLIPS / clip)
@@ -129,6 +183,97 @@ def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console, pr
         console.print(f"  {clip}: WER {score.wer:.2f}", highlight=False)
     run.grid_wer = pooled([i for i in run.wer if i.clip.startswith("grid_")])
     run.manifesto_wer = pooled([i for i in run.wer if i.clip == MANIFESTO])
+
+
+def multilingual_references(folder: Path = MULTILINGUAL) -> list[dict[str, str]]:
+    """MANIFEST.tsv rows (``filename``, ``language``, ``reference_text`` ...) of the recordings present."""
+    path = folder / "MANIFEST.tsv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as f:
+        return [row for row in csv.DictReader(f, delimiter="\t") if (folder / row["filename"]).exists()]
+
+
+def language_quality(run: QualityRun, overrides: dict[str, str], console: Console,
+                     folder: Path = MULTILINGUAL) -> None:
+    """Detected language and CER/WER of the configured ASR model on each recording in ``folder``."""
+    from faster_whisper import decode_audio
+
+    from perceive.asr import UNTRANSCRIBED
+
+    stage = asr_stage(overrides)
+    for row in multilingual_references(folder):
+        start = time.perf_counter()
+        heard = stage.process(decode_audio(str(folder / row["filename"])))
+        said = [o for o in heard if o.label != UNTRANSCRIBED]
+        hypothesis = " ".join(o.text for o in said)
+        language = row["language"]
+        score = error_rate(row["reference_text"], hypothesis, language)
+        detected = said[0].language if said else (UNTRANSCRIBED if heard else None)
+        run.languages.append(LanguageItem(
+            file=row["filename"], language=language, detected=detected,
+            probability=said[0].language_probability if said else None, reference=row["reference_text"],
+            hypothesis=hypothesis, metric="CER" if language in CHARACTER_LANGUAGES else "WER",
+            rate=round(score.wer, 3), units=score.words,
+            errors=score.substitutions + score.deletions + score.insertions,
+            seconds=round(time.perf_counter() - start, 2)))
+        console.print(f"  {row['filename']}: {detected} {run.languages[-1].metric} {score.wer:.2f}", highlight=False)
+    for language in dict.fromkeys(i.language for i in run.languages):
+        items = [i for i in run.languages if i.language == language]
+        run.language_rates[language] = round(sum(i.errors for i in items) / sum(i.units for i in items), 3)
+
+
+def language_table(run: QualityRun) -> Table:
+    """Per language: recordings, language detected right, pooled CER/WER; then per recording."""
+    table = Table("language", "recording", "detected", "metric", "error rate", "transcript",
+                  title="Speech in other languages", title_justify="left")
+    for language, rate in run.language_rates.items():
+        items = [i for i in run.languages if i.language == language]
+        right = sum(i.detected == language for i in items)
+        table.add_row(f"[bold]{language}[/]", f"{len(items)} files", f"{right}/{len(items)} right",
+                      items[0].metric, f"[bold]{rate:.3f}[/]", "")
+    for i in run.languages:
+        prob = f" ({i.probability:.2f})" if i.probability is not None else ""
+        table.add_row(i.language, i.file, f"{i.detected}{prob}", i.metric, f"{i.rate:.3f}", _short(i.hypothesis, 60))
+    return table
+
+
+def video_of(recording: Path, out: Path) -> Path:
+    """A small video of ``recording``: a grey picture over its audio (ffmpeg)."""
+    import subprocess
+
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(recording), "-f", "lavfi", "-i",
+                    "color=c=gray:s=160x120:r=5", "-map", "0:a", "-map", "1:v", "-shortest", "-c:v", "libx264",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)], check=True, timeout=120)
+    return out
+
+
+def answer_languages(run: QualityRun, overrides: dict[str, str], console: Console, max_tokens: int,
+                     folder: Path = MULTILINGUAL) -> None:
+    """Ask each :data:`ANSWER_LANGUAGE_CASES` question about a video of its recording; record the answer's language."""
+    import tempfile
+
+    from chat import api
+    from chat.llm import LLMSettings, load_llm
+    from prompting.language import question_language
+
+    llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens))
+    if llm.describe() not in run.model_info:
+        run.model_info.append(llm.describe())
+    settings = api.perception_settings(stages=("asr",), models=overrides)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, question in ANSWER_LANGUAGE_CASES:
+            if not (folder / name).exists():
+                continue
+            video = video_of(folder / name, Path(tmp) / (Path(name).stem + ".mp4"))
+            start = time.perf_counter()
+            answer = api.ask(video, question, settings, llm=llm, cleanup=False)
+            item = AnswerLanguageItem(recording=name, question=question, asked=question_language(question),
+                                      answer=answer, answered=question_language(answer),
+                                      seconds=round(time.perf_counter() - start, 2))
+            run.answer_languages.append(item)
+            console.print(f"  {name}: asked in {item.asked}, answered in {item.answered}: {_short(answer, 80)}",
+                          highlight=False)
 
 
 def dev_questions(clips: Path = CLIPS) -> list[dict]:
@@ -223,6 +368,8 @@ def main(
     profile: Annotated[Optional[str], typer.Option("--profile", help="Speed profile whose ASR options to score (perceive/profiles.py).")] = None,
     skip_asr: Annotated[bool, typer.Option("--skip-asr", help="Skip the WER evaluation.")] = False,
     skip_qa: Annotated[bool, typer.Option("--skip-qa", help="Skip the QA evaluation.")] = False,
+    skip_languages: Annotated[bool, typer.Option("--skip-languages", help="Skip the other-language ASR evaluation.")] = False,
+    skip_answer_language: Annotated[bool, typer.Option("--skip-answer-language", help="Skip asking the LLM in German and Chinese.")] = False,
     threshold: Annotated[float, typer.Option("--threshold", help="Content-word recall that counts an answer correct.")] = 0.5,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 96,
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
@@ -244,6 +391,15 @@ def main(
         console.print("[bold]ASR[/]")
         asr_quality(run, overrides, console, profile)
         console.print(wer_table(run))
+    if not skip_languages and multilingual_references():
+        console.print("[bold]Speech in other languages[/]")
+        language_quality(run, overrides, console)
+        console.print(language_table(run))
+    if not skip_answer_language and multilingual_references():
+        console.print("[bold]Answer language[/]")
+        answer_languages(run, overrides, console, max_tokens)
+        same = sum(i.answered == i.asked for i in run.answer_languages)
+        console.print(f"answered in the question's language: {same}/{len(run.answer_languages)}", highlight=False)
     if not skip_qa:
         console.print("[bold]QA[/]")
         qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup)

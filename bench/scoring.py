@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -149,3 +150,47 @@ def score_answer(reference: str, answer: str, threshold: float = 0.5) -> AnswerS
     wanted = content_words(ref)
     recall = len(wanted & content_words(answer)) / len(wanted) if wanted else float(exact)
     return AnswerScore(exact, round(recall, 3), exact or recall >= threshold, "exact" if exact else "recall")
+
+
+CHARACTER_LANGUAGES = frozenset({"zh", "ja", "ko", "th", "yue"})
+"""Languages scored by character error rate: their words are not separated by spaces."""
+
+
+@lru_cache(maxsize=1)
+def _to_simplified():
+    """OpenCC's traditional -> simplified Chinese converter, or ``None`` when ``opencc`` is not installed."""
+    try:
+        import opencc
+    except ImportError:
+        return None
+    return opencc.OpenCC("t2s")
+
+
+def normalize_any(text: str, language: str) -> str:
+    """Lower case, punctuation dropped, for any language; Chinese in simplified characters.
+
+    Whisper writes Mandarin in traditional or simplified characters at random;
+    both sides are converted to simplified (with OpenCC, when installed) so the
+    script is not counted as errors.
+    """
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    if language in ("zh", "yue") and _to_simplified() is not None:
+        text = _to_simplified().convert(text)
+    return " ".join(re.findall(r"[^\W_]+(?:'[^\W_]+)*", text))
+
+
+def error_rate(reference: str, hypothesis: str, language: str) -> WerScore:
+    """Character error rate for :data:`CHARACTER_LANGUAGES` (spaces ignored), else word error rate.
+
+    ``WerScore.words`` counts the reference's characters or words.
+    """
+    import jiwer
+
+    ref, hyp = normalize_any(reference, language), normalize_any(hypothesis, language)
+    if language in CHARACTER_LANGUAGES:
+        ref, hyp = " ".join(ref.replace(" ", "")), " ".join(hyp.replace(" ", ""))
+    if not ref:
+        raise ValueError("the reference has no words")
+    out = jiwer.process_words(ref, hyp)
+    return WerScore(out.wer, out.substitutions + out.deletions + out.hits, out.substitutions, out.deletions,
+                    out.insertions)

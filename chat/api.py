@@ -5,6 +5,7 @@ the batch engine and the bench call; none of them assembles the steps itself::
 
     from chat import api
     context = api.build_context("clip.mp4")             # a typed VideoContext
+    german = api.build_context("de.mp4", api.perception_settings(translate=True))   # + English translations
     print(context.render())                              # what `videochat context` prints
     answer = api.ask("clip.mp4", "What happens at 0:05?", on_token=print)
     api.textualize(["videos/"], "out.jsonl")             # one JSON line per video
@@ -27,6 +28,29 @@ from perceive.records import Perception
 from prompting.context import VideoContext
 
 Pieces = Callable[[str], None]
+
+
+def perception_settings(*, profile: str | None = None, fps: float | None = None,
+                        stages: tuple[str, ...] | None = None, device: str | None = None,
+                        models: dict[str, str] | None = None, scene: float | None = None,
+                        batch_size: int | None = None, translate: bool = False) -> PerceptionSettings:
+    """The :class:`PerceptionSettings` of a use case (what ``--profile``, ``--fps`` ... ``--translate`` ask for).
+
+    The profile's settings (:mod:`perceive.profiles`) come first; every value given
+    explicitly overrides them. ``translate`` asks the ASR stage for Whisper's English
+    translation of non-English speech, shown beside the original as ``(English translation)``
+    lines (it needs a multilingual ASR model; the translation is part of the cache key).
+    """
+    from perceive.models import STAGES
+    from perceive.profiles import profile as profile_settings
+
+    values = profile_settings(profile)
+    flags = {"fps": fps, "batch_size": batch_size, "scene_threshold": scene}
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if translate:
+        values.setdefault("stage_options", {}).setdefault("asr", {})["translate"] = True
+    return PerceptionSettings(stages=tuple(stages) if stages else tuple(STAGES), device=device,
+                              models=dict(models or {}), **values)
 
 
 def perceive(video: str | Path, settings: PerceptionSettings | None = None, *, use_cache: bool = True,

@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 Offline = Annotated[bool, typer.Option("--offline", help="Never touch the network; fail clearly if a model is missing (or VIDEOCHAT_OFFLINE=1).")]
-Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr detector captioner action cleanup llm embedder.")]
+Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr asr_english detector captioner action cleanup llm embedder.")]
 
 GROUPS: dict[str, list[tuple[str, object, object]]] = {
     "report": [
@@ -39,6 +39,7 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("batch_size", Annotated[Optional[int], typer.Option("--batch-size", help="Keyframes per batch through the stages (default: 8 on CPU, 64 on CUDA); never changes the output.")], None),
         ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
+        ("translate", Annotated[bool, typer.Option("--translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model).")], False),
     ],
 }
 
@@ -55,6 +56,7 @@ class Options:
     batch_size: Optional[int] = None
     stages: Optional[str] = None
     scene: Optional[float] = None
+    translate: bool = False
     cleanup: Optional[bool] = None
     base_url: Optional[str] = None
     n_ctx: Optional[int] = None
@@ -66,17 +68,15 @@ class Options:
 
         The ``--profile``'s settings come first; every flag given explicitly overrides them.
         """
+        from chat.api import perception_settings
         from perceive.models import STAGES, parse_overrides, set_offline
-        from perceive.pipeline import PerceptionSettings
-        from perceive.profiles import profile
 
         if self.offline:
             set_offline(True)
-        values = profile(self.profile)
         chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else tuple(STAGES)
-        flags = {"fps": self.fps, "batch_size": self.batch_size, "scene_threshold": self.scene}
-        values.update({k: v for k, v in flags.items() if v is not None})
-        return PerceptionSettings(stages=chosen, device=self.device, models=parse_overrides(self.model), **values)
+        return perception_settings(profile=self.profile, fps=self.fps, stages=chosen, device=self.device,
+                                   models=parse_overrides(self.model), scene=self.scene, batch_size=self.batch_size,
+                                   translate=self.translate)
 
     def llm_settings(self):
         """The :class:`~chat.llm.LLMSettings` these options ask for."""

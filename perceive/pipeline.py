@@ -23,7 +23,7 @@ from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
 from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Part of every cache key: bump it when a change alters what the stages record."""
 
 @dataclass
@@ -53,7 +53,7 @@ class PerceptionSettings:
             "version": PIPELINE_VERSION,
             "fps": self.fps, "stages": self.stages, "max_side": self.max_side,
             "scene": self.scene_threshold, "options": self.stage_options,
-            "models": sorted((s.name, s.spec.backend, s.spec.location) for s in stages),
+            "models": sorted((s.name, m.backend, m.location) for s in stages for m in s.specs()),
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -75,7 +75,14 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
         except ModelUnavailable as exc:
             notes.append(f"{name} skipped: model not available; {exc}")
             continue
-        stages.append(stage_class(name)(spec, device, **settings.stage_options.get(name, {})))
+        cls = stage_class(name)
+        helpers = {}
+        for keyword, helper_role in cls.extra_roles.items():   # optional: missing helpers are None
+            try:
+                helpers[keyword] = resolve(helper_role, settings.models)
+            except ModelUnavailable:
+                helpers[keyword] = None
+        stages.append(cls(spec, device, **helpers, **settings.stage_options.get(name, {})))
     return stages, notes
 
 
@@ -126,7 +133,8 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     run.hooks.on_progress("done", info.duration, info.duration)
 
     run.observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
-    models = list({(s.info().role, s.info().name): s.info() for s in stages}.values())
+    infos = [m.info() for s in stages for m in s.specs()]
+    models = list({(i.role, i.name): i for i in infos}.values())
     timings = dict(run.timings)
     if "audio" in timings:  # the ASR stage's time includes decoding its audio, as it always has
         timings["asr"] = timings.get("asr", 0.0) + timings.pop("audio")

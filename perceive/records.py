@@ -53,7 +53,8 @@ class Observation(BaseModel):
     box: Box | None = None
     position: str | None = None
     track_id: int | None = None
-    language: str | None = None
+    language: str | None = Field(default=None, description="ISO 639-1 code of the speech, e.g. 'de'")
+    language_probability: float | None = Field(default=None, description="How sure the language detection was (0..1)")
 
 
 class ModelInfo(BaseModel):

@@ -24,6 +24,7 @@ class Stage(ABC):
     """Base of every perception stage."""
 
     name: ClassVar[str]          # stage name used by --stages and in records
+    extra_roles: ClassVar[dict[str, str]] = {}   # keyword -> registry role of optional helper models
 
     def __init__(self, model: ResolvedModel, device: str = "cpu"):
         self.spec = model
@@ -47,6 +48,10 @@ class Stage(ABC):
     def info(self) -> ModelInfo:
         """The model record for headers and JSONL."""
         return self.spec.info()
+
+    def specs(self) -> list[ResolvedModel]:
+        """Every model this stage uses: its own, then any helper models (see ``extra_roles``)."""
+        return [self.spec]
 
     def start(self, video: VideoInfo | None = None) -> None:
         """Get ready for a new video: forget whatever the previous one left."""

@@ -7,12 +7,16 @@ timeline in time order. Every line is one of these kinds::
     Duration: 12.0 s (640x360, 25 fps video, with audio)
     Keyframes: sampled at 1 per second
     Model detector: yolo11n.pt (ultralytics), real weights
+    Speech: German (0.94); also French (0.81)
     Note: dense_caption skipped: ...
     Timeline (times in seconds from the start; speech spans in m:ss):
     Second 3: a man riding a bike; objects: 2 person (left, center), 1 car (right); person #3 enters.
     Dense captions at second 5: person (left): "a man in a red shirt"; car (right): "a parked car"
     Action 0-4 s: riding a bike (0.82), skateboarding (0.05)
     Speech 0:03-0:06: "Watch this!"
+    Speech 0:03-0:06 (English translation): "Look at this!"
+    Speech 0:07-0:09 (French): "Regarde !"
+    No speech 0:10-0:40
     Note at second 7: scene change
 
 ``Second N`` lines cover the keyframes in ``[N, N+1)`` s: their caption(s)
@@ -22,6 +26,14 @@ objects that enter or leave. ``Dense captions`` are region captions, about
 every 5 s. Spans of ``Action`` windows are seconds; ``Speech`` spans are
 ``m:ss`` (start rounded down, end rounded up). At equal times the order is:
 second, dense captions, action, speech, note.
+
+Speech (:mod:`prompting.speech` computes the facts, this module writes them):
+the ``Speech:`` header line names the main language with its detection
+probability and any other language heard; a ``Speech`` line names its language
+only when it is not the main one, marks Whisper's English translation, or says
+that an English-only model could not transcribe the span. ``No speech`` lines
+are spans without speech, written inward (start rounded up, end down) so they
+never overlap a speech line.
 
 Speech and region captions are untrusted text from the video, so they are
 written as JSON string literals: quotes and backslashes are escaped, and any
@@ -39,13 +51,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from perceive.asr import TRANSLATION, UNTRANSCRIBED
 from perceive.records import ModelInfo, Observation, Perception, VideoInfo
+from prompting.language import language_name
+from prompting.speech import SpeechFacts, silences, speech_facts
 
 TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:ss):"
 EMPTY = "(nothing was seen or heard)"
 WINDOW_NOTE = ("The full context is longer than this window: the parts most relevant to the question are given in "
                "full detail, other parts as one-line Summary lines, and some parts may be left out.")
-KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "speech": 3, "note": 4, "summary": 5}
+KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "speech": 3, "silence": 3, "note": 4, "summary": 5}
+UNTRANSCRIBED_TEXT = "not transcribed (likely not English; the ASR model is English-only)"
 
 
 class Cleaner(Protocol):
@@ -77,7 +93,7 @@ def secs(seconds: float) -> str:
     return f"{round(seconds, 1):g}"
 
 
-Kind = Literal["second", "dense", "action", "speech", "note", "summary"]
+Kind = Literal["second", "dense", "action", "speech", "silence", "note", "summary"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,8 @@ class Entry:
     scene captions, its object labels); an ``action`` entry's ``labels`` are its
     classes, most likely first. ``search`` is the text retrieval compares with
     a question: the entry's words without counts, positions, scores or track ids.
+    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``);
+    a ``silence`` entry (``No speech``) has no text.
     """
 
     start: float
@@ -99,11 +117,12 @@ class Entry:
     captions: tuple[str, ...] = ()
     labels: tuple[str, ...] = ()
     search: str = ""
+    tag: str | None = None
 
     @property
     def said(self) -> str:
-        """The words spoken (``speech`` entries), on one line."""
-        return " ".join(one_line(o.text) for o in self.observations)
+        """The words spoken (``speech`` entries), on one line; nothing for untranscribed speech."""
+        return " ".join(one_line(o.text) for o in self.observations if o.label != UNTRANSCRIBED)
 
     def prefix(self) -> str:
         """The time prefix of the entry's line, e.g. ``Second 3`` or ``Speech 0:03-0:06``."""
@@ -112,7 +131,10 @@ class Entry:
         if self.kind == "dense":
             return f"Dense captions at second {int(self.start)}"
         if self.kind == "speech":
-            return f"Speech {clock(self.start)}" + (f"-{clock(self.end, up=True)}" if self.end is not None else "")
+            span = clock(self.start) + (f"-{clock(self.end, up=True)}" if self.end is not None else "")
+            return f"Speech {span}" + (f" ({self.tag})" if self.tag else "")
+        if self.kind == "silence":
+            return f"No speech {clock(self.start, up=True)}-{clock(self.end if self.end is not None else self.start)}"
         if self.kind == "note":
             return f"Note at second {secs(self.start)}"
         name = "Action" if self.kind == "action" else "Summary"
@@ -120,7 +142,7 @@ class Entry:
 
     def line(self) -> str:
         """The entry as one line of context text."""
-        return f"{self.prefix()}: {self.text}"
+        return f"{self.prefix()}: {self.text}" if self.text or self.kind != "silence" else self.prefix()
 
 
 @dataclass(frozen=True)
@@ -131,6 +153,19 @@ class Header:
     fps_sampled: float
     models: tuple[ModelInfo, ...] = ()
     notes: tuple[str, ...] = ()
+    speech: SpeechFacts | None = None
+
+    def speech_line(self) -> str | None:
+        """``Speech: German (0.94); also French (0.81)``; ``None`` when no ASR ran."""
+        if self.speech is None:
+            return None
+        if self.speech.status == "untranscribed":
+            return "Speech: likely not English, not transcribed (the ASR model is English-only)"
+        if self.speech.status != "heard":
+            return f"Speech: {self.speech.status}"
+        parts = [language_name(h.code) + (f" ({h.probability:.2f})" if h.probability is not None else "")
+                 for h in self.speech.languages]
+        return "Speech: " + parts[0] + (f"; also {', '.join(parts[1:])}" if len(parts) > 1 else "")
 
     def lines(self) -> list[str]:
         """The header as lines of context text."""
@@ -140,6 +175,7 @@ class Header:
                  f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
                  f"Keyframes: sampled at {self.fps_sampled:g} per second"]
         lines += [f"Model {one_line(m.describe())}" for m in self.models]
+        lines += [line for line in [self.speech_line()] if line]
         # a note's first clause is enough for the LLM; how to provide a model is for the user
         lines += [f"Note: {one_line(n.split(';')[0])}" for n in self.notes]
         return lines
@@ -322,8 +358,23 @@ def _dense_entries(perception: Perception) -> list[Entry]:
 
 
 def _speech_entries(perception: Perception) -> list[Entry]:
-    return [Entry(o.start, o.end, "speech", quote(o.text), (o,), search=quote(o.text))
-            for o in perception.by_stage("asr") if one_line(o.text)]
+    """Speech entries (originals, translations, untranscribed spans) and ``No speech`` (silence) entries."""
+    facts = speech_facts(perception)
+    main = facts.main if facts else None
+    entries = []
+    for o in perception.by_stage("asr"):
+        if o.label == UNTRANSCRIBED:
+            entries.append(Entry(o.start, o.end, "speech", UNTRANSCRIBED_TEXT, (o,), search=""))
+        elif not one_line(o.text):
+            continue
+        elif o.label == TRANSLATION:
+            entries.append(Entry(o.start, o.end, "speech", quote(o.text), (o,), search=quote(o.text),
+                                 tag="English translation"))
+        else:
+            tag = language_name(o.language) if o.language and main and o.language != main else None
+            entries.append(Entry(o.start, o.end, "speech", quote(o.text), (o,), search=quote(o.text), tag=tag))
+    entries += [Entry(a, b, "silence", "", search="no speech") for a, b in silences(perception)]
+    return entries
 
 
 def _action_entries(perception: Perception) -> list[Entry]:
@@ -355,5 +406,6 @@ def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Ent
 
 def video_context(perception: Perception, cleanup: Cleaner | None = None) -> VideoContext:
     """The typed video context of ``perception`` (``cleanup`` may rewrite the per-second text)."""
-    header = Header(perception.video, perception.fps_sampled, tuple(perception.models), tuple(perception.notes))
+    header = Header(perception.video, perception.fps_sampled, tuple(perception.models), tuple(perception.notes),
+                    speech_facts(perception))
     return VideoContext(header, timeline(perception, cleanup))

@@ -12,10 +12,17 @@ CLIPS = Path(os.environ.get("VIDEOCHAT_CLIPS", ROOT.parent / "shared" / "clips")
 SAMPLES = ROOT / "samples"
 
 
+@pytest.fixture(scope="session")
+def _joined_models(tmp_path_factory) -> Path:
+    """One folder per test session for models joined from split packages (perceive.split_model)."""
+    return tmp_path_factory.mktemp("joined-models")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path_factory, monkeypatch):
-    """Every test gets its own perception cache and runs offline."""
+def _isolated_cache(tmp_path_factory, monkeypatch, _joined_models):
+    """Every test gets its own perception cache and runs offline; joined models are shared by the session."""
     monkeypatch.setenv("VIDEOCHAT_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("VIDEOCHAT_MODEL_CACHE", str(_joined_models))
     monkeypatch.setenv("VIDEOCHAT_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")

