@@ -154,8 +154,8 @@ def test_prompt_cache_lets_a_new_process_skip_the_context(tmp_path):
 
 def test_a_long_prompt_runs_through_the_portable_engine(llm):
     """A prompt of over 1,000 tokens is evaluated for real (a non-portable build crashed only on long prompts)."""
-    lines = [f"Second {t}: a kitchen with a kettle and {t} red cups on the table." for t in range(75)]
-    session = ChatSession(llm, HEADER + "\n".join(lines), fps=1.0)
+    session = ChatSession(llm, street([Observation(stage="caption", start=t, text=f"a kitchen with a kettle and {t} "
+                                                   "red cups on the table") for t in range(75)]))
     answer = session.ask("How many red cups are on the table at second 42?")
     timings = llm.model.engine.last_timings
     assert timings["prompt_n"] + timings.get("cache_n", 0) >= 1000, timings
