@@ -72,8 +72,11 @@ def build_context(video: str | Path, settings: PerceptionSettings | None = None,
 
 
 def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
-              llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None):
+              llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None, **session_options):
     """A :class:`~chat.session.ChatSession` about ``video``.
+
+    ``session_options`` go to the session: ``evidence`` (None: evidence first when the
+    window is small, see :mod:`chat.session`), ``one_paragraph``.
 
     The LLM (``llm``, else loaded from the registry with ``llm_settings``) comes
     first, so a missing one fails before any perception; the embedder ranks
@@ -86,11 +89,15 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
         raise FileNotFoundError(f"{video}: no such file")
     llm = llm or load_llm(settings.models, llm_settings or LLMSettings())
     (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
-    return chat_about(build_context(video, settings, cleanup=cleanup, callbacks=callbacks), llm, settings)
+    return chat_about(build_context(video, settings, cleanup=cleanup, callbacks=callbacks), llm, settings,
+                      **session_options)
 
 
-def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None = None):
-    """A :class:`~chat.session.ChatSession` over ``context`` with ``llm``, and the embedder when there is one."""
+def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None = None, **session_options):
+    """A :class:`~chat.session.ChatSession` over ``context`` with ``llm``, and the embedder when there is one.
+
+    ``session_options``: ``evidence`` (True, False, None = by window size), ``one_paragraph``.
+    """
     from chat.session import ChatSession
     from perceive.models import ModelUnavailable
     from prompting.retrieve import Embedder
@@ -100,14 +107,15 @@ def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None =
         embedder = Embedder.from_registry(settings.models, settings.device)
     except ModelUnavailable:
         embedder = None   # keyword retrieval (BM25) then picks what fits the window
-    return ChatSession(llm, context, embedder=embedder)
+    return ChatSession(llm, context, embedder=embedder, **session_options)
 
 
 def ask(video: str | Path, question: str, settings: PerceptionSettings | None = None, *,
         on_token: Pieces | None = None, on_context: Pieces | None = None, **chat_options) -> str:
     """Answer ``question`` about ``video``, streaming each piece to ``on_token``; returns the whole answer.
 
-    ``chat_options`` are :func:`open_chat`'s (``cleanup``, ``llm``, ``llm_settings``, ``callbacks``);
+    ``chat_options`` are :func:`open_chat`'s (``cleanup``, ``llm``, ``llm_settings``, ``callbacks``,
+    ``evidence``, ``one_paragraph``);
     ``on_context`` sees the fitted context's text before the answer starts.
     """
     session = open_chat(video, settings, **chat_options)
@@ -119,6 +127,9 @@ def describe(video: str | Path, settings: PerceptionSettings | None = None, *, o
     """A paragraph describing ``video`` (the VideoChat-Text description prompt, ``prompts/describe.txt``)."""
     import prompts
 
+    chat_options.setdefault("one_paragraph", False)
+    if chat_options.get("evidence") is None:
+        chat_options["evidence"] = False   # a description reads the whole (fitted) context
     return ask(video, prompts.load("describe").strip(), settings, on_token=on_token, **chat_options)
 
 

@@ -149,7 +149,7 @@ def models(
 
 def chat_options(opts: Options, hooks: Terminal) -> dict:
     """The front door's chat keywords from the command's options."""
-    return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks)
+    return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks, evidence=opts.evidence)
 
 
 def print_piece(piece: str) -> None:
@@ -228,7 +228,7 @@ def chat(
             if session.last_context is None:
                 print_context(session.context.render(), "video context:")
             else:
-                print_context(session.last_context.render(), "context sent with the last question:")
+                print_context(session.last_text, "context sent with the last question:")
         elif line.startswith("/"):
             console.print(f"[yellow]unknown command {line}[/] (/context, /reset, /quit)", highlight=False)
         else:

@@ -41,6 +41,7 @@ EVIDENCE_TOKENS = 700
 MIN_SILENCE = 2.0          # seconds without speech that count as a silence
 APPEARANCE_GAP = 2.0       # a class unseen for longer starts a new appearance
 RELATIVE_SCORE = 0.6       # retrieved entries must score at least this share of the best one
+MIN_RELEVANCE = 0.25       # below this best score (cosine or normalized BM25), with no word in common, nothing bears
 # words that name a detector class other than by its label (COCO's "person" most of all)
 CLASS_WORDS = {"person": {"people", "person", "persons", "man", "men", "woman", "women", "boy", "boys", "girl",
                           "girls", "child", "children", "kid", "kids", "player", "players", "human", "humans",
@@ -67,6 +68,11 @@ class Evidence:
     facts: list[Fact] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     draft: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Nothing bears on the question: no fact, no entry (the answer is that the video does not show it)."""
+        return not self.facts and not self.entries
 
     def render(self) -> str:
         """The evidence block placed next to the question."""
@@ -111,7 +117,15 @@ def status_lines(header: Header) -> list[str]:
     v = header.video
     lines = [f"Video length: {clock(v.duration, up=True)} ({'with' if v.has_audio else 'no'} audio)"]
     lines += [f"Model {one_line(m.describe())}" for m in header.models]
-    lines += [f"Note: {one_line(n.split(';')[0])}" for n in header.notes]
+    skipped: dict[str, list[str]] = defaultdict(list)
+    for note in header.notes:
+        first = one_line(note.split(";")[0])
+        stage, sep, why = first.partition(" skipped: ")
+        if sep and " " not in stage:
+            skipped[why].append(stage)
+        else:
+            lines.append(f"Note: {first}")
+    lines += [f"Not analysed ({why}): {', '.join(stages)}" for why, stages in skipped.items()]
     return lines
 
 
@@ -298,10 +312,13 @@ def select_entries(question: Question, context: VideoContext, embedder: TextEmbe
     spans = resolve_spans(question, duration_of(context))
     inside = [i for i, e in enumerate(entries) if spans and any(s.overlaps(e.start, e.end, 0.5) for s in spans)]
     order = sorted(inside, key=lambda i: -scores[i])
-    top = max(scores)
+    top = float(max(raw))   # the floor compares relevance alone; the kind bonus only orders
     floor = RELATIVE_SCORE * top if top > 0 else math.inf
+    asked = {_stem(w) for w in terms(question.words or question.text)}
+    if top < MIN_RELEVANCE and not any(asked & {_stem(w) for w in terms(e.search or e.text)} for e in entries):
+        floor = math.inf   # nothing is about the question
     order += [i for i in sorted(range(len(entries)), key=lambda i: -scores[i])
-              if i not in inside and scores[i] >= floor and scores[i] > 0]
+              if i not in inside and raw[i] >= floor and raw[i] > 0]
     chosen, used = [], 0
     for i in order:
         cost = count_tokens(entries[i].line()) + 1

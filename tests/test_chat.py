@@ -12,7 +12,7 @@ from perceive.models import ModelUnavailable
 from perceive.records import Box, Observation, Perception, VideoInfo
 from prompting.context import VideoContext, video_context
 
-HEADER = ("Video: street.mp4\nDuration: 10.0 s (640x360, 25 fps video, no audio)\nKeyframes: sampled at 1 per second\n"
+HEADER = ("Video file name (not evidence of the content): street.mp4\nDuration: 10.0 s (640x360, 25 fps video, no audio)\nKeyframes: sampled at 1 per second\n"
           "Timeline (times in seconds from the start; speech spans in m:ss):\n")
 LEFT, RIGHT = Box(x1=0.0, y1=0.4, x2=0.2, y2=0.6), Box(x1=0.8, y1=0.4, x2=1.0, y2=0.6)
 
