@@ -22,6 +22,9 @@ _LEAD = re.compile(
 _META = re.compile(rf"^\s*(?:{_ABOUT})\s+(?:is|does|provides|describes|shows|states|says|mentions|contains|"
                    rf"suggests|indicates)\b[^.!?\n]*(?:a|an|the)\s+(?:classic|good|great|perfect|clear)?\s*"
                    rf"(?:example|description|overview|summary)\b[^.!?\n]*[.!?]\s*", re.I)
+# a hedge the small model puts before an answer it then gives anyway
+_HEDGE = re.compile(r"^\s*(?:the\s+(?:video|notes?|evidence)\s+(?:does|do)\s+not\s+(?:show|say|answer)[^.!?\n]*[.!?])"
+                    r"(?=\s*\S)", re.I)
 HOLD_CHARS = 160     # how much of the start is held back to spot a preamble
 MAX_SENTENCES = 3    # a factual answer is one short paragraph
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
@@ -29,7 +32,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+")
 
 def strip_preamble(text: str) -> str:
     """``text`` without an opening "Based on the video context," clause or a sentence about the context."""
-    out = _META.sub("", text, count=1)
+    out = _HEDGE.sub("", text, count=1)
+    out = _META.sub("", out, count=1)
     out = _LEAD.sub("", out, count=1)
     if out and out != text and out[0].islower():
         out = out[0].upper() + out[1:]

@@ -311,6 +311,10 @@ def select_entries(question: Question, context: VideoContext, embedder: TextEmbe
     scores = [float(s) + b for s, b in zip(raw, bonus)]
     spans = resolve_spans(question, duration_of(context))
     inside = [i for i, e in enumerate(entries) if spans and any(s.overlaps(e.start, e.end, 0.5) for s in spans)]
+    if kinds:   # the kinds asked for ("written" -> text) come next, best first, up to half the entries
+        asked_kind = sorted((i for i, e in enumerate(entries) if e.kind in kinds and i not in inside),
+                            key=lambda i: -scores[i])
+        inside += asked_kind[: max(1, max_entries // 2)]
     order = sorted(inside, key=lambda i: -scores[i])
     top = float(max(raw))   # the floor compares relevance alone; the kind bonus only orders
     floor = RELATIVE_SCORE * top if top > 0 else math.inf
@@ -348,13 +352,17 @@ def select_evidence(context: VideoContext, question: str | Question, embedder: T
 # --- checking an answer ---------------------------------------------------------------------------------------
 
 def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
-    """Whether ``answer`` keeps at least ``share`` of the draft's content words and every number in it."""
+    """Whether ``answer`` keeps at least ``share`` of the draft's content words and every number in it
+    (times aside: citing them is :mod:`prompting.cite`'s job; "two" counts as 2)."""
+    from prompting.question import NUMBER_WORDS
+
+    draft = re.sub(r"\b\d+:\d\d(?::\d\d)?\b", " ", draft)
     wanted = content_words(draft)
-    if not wanted:
-        return True
     got = content_words(answer)
-    numbers = {w for w in wanted if w.isdigit()}
-    return len(wanted & got) >= share * len(wanted) and numbers <= got
+    numbers = set(re.findall(r"\b\d+\b", draft))
+    said = set(re.findall(r"\b\d+\b", answer)) | {str(int(NUMBER_WORDS[w])) for w in re.findall(r"[a-z]+", answer.lower())
+                                                   if w in NUMBER_WORDS and w not in ("a", "an")}
+    return (not wanted or len(wanted & got) >= share * len(wanted)) and numbers <= said
 
 
 def file_name_words(header: Header) -> set[str]:
