@@ -94,18 +94,22 @@ def choose_files(repo: str, files: dict[str, int]) -> dict[str, int]:
     return {n: files[n] for n in names}
 
 
-def _needs_download(role: str, value: str) -> str | None:
-    """The hub id or asset of ``value`` when it is not available here, else None."""
+READY, UNUSABLE = "ready", "unusable"
+
+
+def _needs_download(role: str, value: str) -> str:
+    """READY when ``value`` is available here, UNUSABLE when no download can provide it (a package that
+    is not installed), else the hub id or asset name to download."""
     backend, _, target = value.partition(":") if value.split(":", 1)[0] in ROLES[role].backends else ("", "", value)
     try:
         found = resolve_value(role, value)
     except ModelUnavailable:
         found = None
     if found is not None and found.source != "hub":
-        return None
+        return READY
     if target in ASSETS:
-        return None if (asset_folder() / target).exists() else target
-    return target if "/" in target else None
+        return READY if (asset_folder() / target).exists() else target
+    return target if "/" in target and not target.startswith("pkg:") else UNUSABLE
 
 
 def asset_folder() -> Path:
@@ -120,13 +124,16 @@ def plan(hub: Hub | None = None) -> tuple[list[Item], list[str]]:
     hub = hub or HfHub()
     items, ready = [], []
     for role, spec in ROLES.items():
-        needed = None
+        needed = UNUSABLE
         for value in spec.defaults:
             needed = _needs_download(role, value)
-            if needed is None:
+            if needed != UNUSABLE:
                 break
-        if needed is None:
+        if needed == READY:
             ready.append(f"{role}: already available ({value})")
+            continue
+        if needed == UNUSABLE:
+            ready.append(f"{role}: no default can be downloaded ({', '.join(spec.defaults)})")
             continue
         if needed in ASSETS:
             items.append(Item(role, needed, {needed: _asset_size(ASSETS[needed])}, ASSETS[needed]))
