@@ -72,7 +72,7 @@ class QualityRun(BaseModel):
     qa: list[QaItem] = []
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = {}
-    by_mode: dict[str, dict[str, float]] = {}   # mode -> accuracy, per kind, median first token
+    by_mode: dict[str, dict[str, float | int | str]] = {}   # mode -> accuracy, per kind, median first token
 
 
 def grid_references(clips: Path = CLIPS) -> dict[str, str]:

@@ -34,7 +34,8 @@ from chat.answer import AnswerStream
 from chat.llm import ChatLLM, explain_failure
 from prompting.cite import cite
 from prompting.context import VideoContext
-from prompting.evidence import EVIDENCE_TOKENS, Evidence, borrows_file_name, keeps_facts, select_evidence
+from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, is_meta, keeps_facts, plain_answer,
+                                select_evidence)
 from prompting.retrieve import TextEmbedder
 from prompting.window import fit_context
 
@@ -129,8 +130,8 @@ class ChatSession:
         if self.last_evidence is not None and self.last_evidence.empty:
             return self._answer_without_llm(NOT_SHOWN, question, on_token)
         draft = self.last_evidence.draft if self.last_evidence else None
-        # a draft answer may replace the LLM's: hold the answer back until it is checked
-        stream = AnswerStream(None if draft else on_token, self.one_paragraph)
+        # a draft may replace the LLM's answer, and so may the best entry (evidence first): hold it back until checked
+        stream = AnswerStream(None if draft or self.last_evidence else on_token, self.one_paragraph)
         self.first_token_at = None
         stop = ["\n\n"] if self.one_paragraph else None
         try:
@@ -147,9 +148,11 @@ class ChatSession:
                 raise failure from exc
             raise
         answer = stream.close()
-        shown = bool(stream.text) and not draft
+        shown = bool(stream.text) and not draft and not self.last_evidence
         if draft and not keeps_facts(answer, draft):
             answer = draft
+        elif self.last_evidence and self.last_evidence.best and is_meta(answer, self.last_evidence.content()):
+            answer = plain_answer(self.last_evidence.best)   # an answer about the notes: the best entry instead
         seen = "\n".join(e.line() for e in self.last_context.entries)   # not the header: it names the file
         if self.last_evidence:
             seen += "\n" + "\n".join(f.text for f in self.last_evidence.facts)

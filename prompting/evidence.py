@@ -68,6 +68,7 @@ class Evidence:
     facts: list[Fact] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     draft: str | None = None
+    best: Entry | None = None     # the entry that bears on the question most
 
     @property
     def empty(self) -> bool:
@@ -82,6 +83,11 @@ class Evidence:
         lines += ["Evidence (times in m:ss or seconds from the start):",
                   *([e.line() for e in self.entries] or ["(no timeline entry bears on the question)"])]
         return "\n".join(lines)
+
+    def content(self) -> str:
+        """What the evidence says, without line prefixes or status lines (what an answer should draw on)."""
+        return "\n".join([*(f.text for f in self.facts), *(_said_text(e) if e.kind in ("speech", "text")
+                                                             else e.text for e in self.entries)])
 
     def context(self, header: Header) -> VideoContext:
         """The selected entries as a :class:`VideoContext` (what citation reads)."""
@@ -342,7 +348,8 @@ def select_evidence(context: VideoContext, question: str | Question, embedder: T
     left = budget_tokens - count_tokens("\n".join(status))
     entries, scores = select_entries(asked, context, embedder, max(left, 0), count_tokens, max_entries)
     facts, draft = answer_facts(asked, context, scores)
-    evidence = Evidence(asked, status, facts, entries, draft)
+    best = max(entries, key=lambda e: scores.get(id(e), 0.0), default=None)
+    evidence = Evidence(asked, status, facts, entries, draft, best)
     while entries and count_tokens(evidence.render()) > budget_tokens:
         entries = entries[:-1]
         evidence = replace(evidence, entries=entries)
@@ -363,6 +370,27 @@ def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
     said = set(re.findall(r"\b\d+\b", answer)) | {str(int(NUMBER_WORDS[w])) for w in re.findall(r"[a-z]+", answer.lower())
                                                    if w in NUMBER_WORDS and w not in ("a", "an")}
     return (not wanted or len(wanted & got) >= share * len(wanted)) and numbers <= said
+
+
+_META_WORDS = {"notes", "note", "context", "evidence", "transcript", "models", "perception"}
+
+
+def is_meta(answer: str, evidence_text: str) -> bool:
+    """Whether ``answer`` talks about the notes rather than the video: it names them and shares fewer than two
+    other content words with the evidence (or is empty)."""
+    words = content_words(answer)
+    if not words:
+        return True
+    shared = (words - _META_WORDS) & content_words(evidence_text)
+    return bool(words & _META_WORDS) and len(shared) < 2
+
+
+def plain_answer(entry: Entry) -> str:
+    """An entry as a plain answer: what was said or written and when, else its line."""
+    if entry.kind in ("speech", "text"):
+        what = "the speech says" if entry.kind == "speech" else "the on-screen text reads"
+        return f"At {_span_text(entry.start, entry.end)} {what}: {quote(_said_text(entry))}."
+    return entry.line()
 
 
 def file_name_words(header: Header) -> set[str]:

@@ -148,3 +148,15 @@ def test_preamble_and_rambling_are_cut():
     stream = AnswerStream(shown.append)
     stream.feed("In London.\n\nQuestion: what else")
     assert stream.close() == "In London."
+
+
+def test_an_answer_about_the_notes_gives_way_to_the_best_entry():
+    from prompting.evidence import is_meta, plain_answer
+
+    evidence = select_evidence(lecture(), "What do magnets attract?")
+    text = evidence.content()
+    assert is_meta("The answer can only be determined by the notes from the video.", text)
+    assert is_meta("It can only be determined by the notes, which are based on audio and text analysis of speech.",
+                   text)
+    assert not is_meta("Magnets attract iron but not copper.", text) and not is_meta("In London.", text)
+    assert plain_answer(evidence.best) == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper.".'
