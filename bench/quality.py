@@ -97,6 +97,8 @@ class QaItem(BaseModel):
     correct: bool
     rule: str
     seconds: float
+    mode: str = "evidence"
+    first_token_s: float | None = None
 
 
 class QualityRun(BaseModel):
@@ -115,6 +117,7 @@ class QualityRun(BaseModel):
     qa: list[QaItem] = []
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = {}
+    by_mode: dict[str, dict[str, float | int | str]] = {}   # mode -> accuracy, per kind, median first token
 
 
 def grid_references(clips: Path = CLIPS) -> dict[str, str]:
@@ -286,11 +289,12 @@ def dev_questions(clips: Path = CLIPS) -> list[dict]:
 
 
 def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max_tokens: int,
-               threshold: float, cleanup: bool) -> None:
-    """Ask every dev question about its clip's context with the local LLM; score each answer."""
+               threshold: float, cleanup: bool, modes: tuple[str, ...] = ("evidence", "full")) -> None:
+    """Ask every dev question about its clip's context with the local LLM, once per mode (``evidence``:
+    evidence first, ``full``: the whole fitted context, ``auto``: by window size); score each answer and time
+    its first token."""
     from chat import api
     from chat.llm import LLMSettings, load_llm
-    from chat.session import ChatSession
     from perceive.models import ModelUnavailable
     from perceive.pipeline import PerceptionSettings
     from prompting.cleanup import Cleanup
@@ -304,28 +308,46 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
         except ModelUnavailable as exc:
             run.notes.append(f"cleanup skipped: {exc}")
             cleanup = False
-    sessions: dict[str, ChatSession] = {}
-    for item in dev_questions():
-        clip = item["clip"]
-        if clip not in sessions:
-            perception = api.perceive(CLIPS / clip, settings)
-            run.notes += [n for n in perception.notes if n not in run.notes]
-            run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
-            context = api.context_of(perception, settings, cleanup=cleanup)
-            sessions[clip] = api.chat_about(context, llm, settings)
-        session = sessions[clip]
-        session.reset()  # every question stands alone
-        start = time.perf_counter()
-        answer = session.ask(item["q"])
-        score = score_answer(item["a"], answer, threshold)
-        run.qa.append(QaItem(clip=clip, kind=item.get("kind", ""), question=item["q"], reference=item["a"],
-                             answer=answer, recall=score.recall, exact=score.exact, correct=score.correct,
-                             rule=score.rule, seconds=round(time.perf_counter() - start, 2)))
-        console.print(f"  {clip}: {item['q']} -> {'correct' if score.correct else 'wrong'}", highlight=False)
-    if run.qa:
-        run.accuracy = round(sum(q.correct for q in run.qa) / len(run.qa), 3)
-        for kind in sorted({q.kind for q in run.qa}):
-            of_kind = [q for q in run.qa if q.kind == kind]
+    contexts = {}
+    for mode in modes:
+        evidence = {"evidence": True, "full": False, "auto": None}[mode]
+        for item in dev_questions():
+            clip = item["clip"]
+            if clip not in contexts:
+                perception = api.perceive(CLIPS / clip, settings)
+                run.notes += [n for n in perception.notes if n not in run.notes]
+                run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
+                contexts[clip] = api.context_of(perception, settings, cleanup=cleanup)
+            session = api.chat_about(contexts[clip], llm, settings, evidence=evidence)   # every question alone
+            start = time.perf_counter()
+            answer = session.ask(item["q"])
+            first = session.first_token_at - start if session.first_token_at else None
+            score = score_answer(item["a"], answer, threshold)
+            run.qa.append(QaItem(clip=clip, kind=item.get("kind", ""), question=item["q"], reference=item["a"],
+                                 answer=answer, recall=score.recall, exact=score.exact, correct=score.correct,
+                                 rule=score.rule, seconds=round(time.perf_counter() - start, 2), mode=mode,
+                                 first_token_s=round(first, 2) if first is not None else None))
+            console.print(f"  [{mode}] {clip}: {item['q']} -> {'correct' if score.correct else 'wrong'}",
+                          highlight=False)
+    for mode in modes:
+        done = [q for q in run.qa if q.mode == mode]
+        if not done:
+            continue
+        stats = {"accuracy": round(sum(q.correct for q in done) / len(done), 3), "correct": sum(q.correct for q in done),
+                 "questions": len(done)}
+        firsts = sorted(q.first_token_s for q in done if q.first_token_s is not None)
+        if firsts:
+            stats["first_token_median_s"] = firsts[len(firsts) // 2]
+            stats["first_token_max_s"] = firsts[-1]
+        for kind in sorted({q.kind for q in done}):
+            of_kind = [q for q in done if q.kind == kind]
+            stats[f"kind:{kind}"] = f"{sum(q.correct for q in of_kind)}/{len(of_kind)}"
+        run.by_mode[mode] = stats
+    first = [q for q in run.qa if q.mode == modes[0]]
+    if first:
+        run.accuracy = round(sum(q.correct for q in first) / len(first), 3)
+        for kind in sorted({q.kind for q in first}):
+            of_kind = [q for q in first if q.kind == kind]
             run.accuracy_by_kind[kind] = round(sum(q.correct for q in of_kind) / len(of_kind), 3)
 
 
@@ -344,11 +366,11 @@ def wer_table(run: QualityRun) -> Table:
 
 def qa_table(run: QualityRun) -> Table:
     """Per question: the reference, the answer, content-word recall and the verdict."""
-    table = Table("clip", "kind", "question", "reference", "answer", "recall", "ok", title="QA accuracy",
-                  title_justify="left")
+    table = Table("mode", "clip", "kind", "question", "reference", "answer", "recall", "ok", "1st token s",
+                  title="QA accuracy", title_justify="left")
     for q in run.qa:
-        table.add_row(q.clip, q.kind, q.question, _short(q.reference), _short(q.answer), f"{q.recall:.2f}",
-                      "yes" if q.correct else "no")
+        table.add_row(q.mode, q.clip, q.kind, q.question, _short(q.reference), _short(q.answer), f"{q.recall:.2f}",
+                      "yes" if q.correct else "no", f"{q.first_token_s:.2f}" if q.first_token_s is not None else "-")
     return table
 
 
@@ -374,6 +396,7 @@ def main(
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 96,
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
     online: Annotated[bool, typer.Option("--online", help="Allow downloads (default: offline).")] = False,
+    evidence: Annotated[str, typer.Option("--evidence", help="QA modes, comma-separated: evidence (evidence first), full (whole fitted context), auto (by window size).")] = "evidence,full",
 ):
     """Score ASR (word error rate) and QA (answer accuracy) on the shared clips."""
     from perceive.models import set_offline
@@ -402,11 +425,16 @@ def main(
         console.print(f"answered in the question's language: {same}/{len(run.answer_languages)}", highlight=False)
     if not skip_qa:
         console.print("[bold]QA[/]")
-        qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup)
+        modes = tuple(m.strip() for m in evidence.split(",") if m.strip())
+        if not modes or set(modes) - {"evidence", "full", "auto"}:
+            raise typer.BadParameter("choose from evidence, full, auto", param_hint="--evidence")
+        qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup, modes=modes)
         console.print(qa_table(run))
-        by_kind = ", ".join(f"{k} {v:.0%}" for k, v in run.accuracy_by_kind.items())
-        if run.accuracy is not None:
-            console.print(f"[bold]QA accuracy {run.accuracy:.0%}[/] of {len(run.qa)} ({by_kind})", highlight=False)
+        for mode, stats in run.by_mode.items():
+            kinds = ", ".join(f"{k[5:]} {v}" for k, v in stats.items() if k.startswith("kind:"))
+            console.print(f"[bold]QA {mode}: {stats['correct']}/{stats['questions']}[/] ({kinds}); first token "
+                          f"median {stats.get('first_token_median_s', '-')} s, max {stats.get('first_token_max_s', '-')} s",
+                          highlight=False)
     for line in run.model_info:
         console.print(f"[dim]model {line}[/]", highlight=False)
     for note in run.notes:

@@ -96,8 +96,11 @@ def build_context(video: str | Path, settings: PerceptionSettings | None = None,
 
 
 def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
-              llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None):
+              llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None, **session_options):
     """A :class:`~chat.session.ChatSession` about ``video``.
+
+    ``session_options`` go to the session: ``evidence`` (None: evidence first when the
+    window is small, see :mod:`chat.session`), ``one_paragraph``.
 
     The LLM (``llm``, else loaded from the registry with ``llm_settings``) comes
     first, so a missing one fails before any perception; the embedder ranks
@@ -112,14 +115,15 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
     (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
     perception = perceive(video, settings, callbacks=callbacks)
     context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks)
-    return chat_about(context, llm, settings, perception=perception)
+    return chat_about(context, llm, settings, perception=perception, **session_options)
 
 
 def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None = None,
-               perception: Perception | None = None):
+               perception: Perception | None = None, **session_options):
     """A :class:`~chat.session.ChatSession` over ``context`` with ``llm``, and the embedder when there is one.
 
-    ``perception`` (what ``context`` was built from) lets :func:`report_chat` draw the session's report.
+    ``perception`` (what ``context`` was built from) lets :func:`report_chat` draw the session's report;
+    ``session_options``: ``evidence`` (True, False, None = by window size), ``one_paragraph``.
     """
     from chat.session import ChatSession
     from perceive.models import ModelUnavailable
@@ -130,7 +134,7 @@ def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None =
         embedder = Embedder.from_registry(settings.models, settings.device)
     except ModelUnavailable:
         embedder = None   # keyword retrieval (BM25) then picks what fits the window
-    return ChatSession(llm, context, embedder=embedder, perception=perception)
+    return ChatSession(llm, context, embedder=embedder, perception=perception, **session_options)
 
 
 def ask(video: str | Path, question: str, settings: PerceptionSettings | None = None, *,
@@ -138,7 +142,8 @@ def ask(video: str | Path, question: str, settings: PerceptionSettings | None = 
         copy_video: bool = False, **chat_options) -> str:
     """Answer ``question`` about ``video``, streaming each piece to ``on_token``; returns the whole answer.
 
-    ``chat_options`` are :func:`open_chat`'s (``cleanup``, ``llm``, ``llm_settings``, ``callbacks``);
+    ``chat_options`` are :func:`open_chat`'s (``cleanup``, ``llm``, ``llm_settings``, ``callbacks``,
+    ``evidence``, ``one_paragraph``);
     ``on_context`` sees the fitted context's text before the answer starts. With ``report``, the
     timeline report with this question and answer is written there too (see :func:`report_chat`).
     """
@@ -185,6 +190,9 @@ def describe(video: str | Path, settings: PerceptionSettings | None = None, *, o
     """A paragraph describing ``video`` (the VideoChat-Text description prompt, ``prompts/describe.txt``)."""
     import prompts
 
+    chat_options.setdefault("one_paragraph", False)
+    if chat_options.get("evidence") is None:
+        chat_options["evidence"] = False   # a description reads the whole (fitted) context
     return ask(video, prompts.load("describe").strip(), settings, on_token=on_token, **chat_options)
 
 

@@ -115,6 +115,7 @@ def perceive(
 
 @app.command()
 def models(
+    action: Annotated[Optional[str], typer.Argument(help="'pull': download every default model into the cache, so later runs work offline.")] = None,
     make_tiny: Annotated[Optional[Path], typer.Option("--make-tiny", help="Build tiny random-weight models for every role into this folder (offline demos and tests).")] = None,
     offline: Offline = False, model: Models = None,
 ):
@@ -125,6 +126,13 @@ def models(
 
     if offline:
         set_offline(True)
+    if action is not None:
+        if action != "pull":
+            err_console.print(f"[bold red]error:[/] unknown action '{action}' (the one action is: pull)", highlight=False)
+            raise typer.Exit(1)
+        with one_line_errors():
+            pull_models()
+        return
     if make_tiny:
         from perceive.testing import make_tiny_models
 
@@ -147,9 +155,32 @@ def models(
     console.print(table)
 
 
+def pull_models(hub=None) -> None:
+    """Download every default model that is not available here, with sizes and a progress bar."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from perceive.pull import check_online, human, plan, pull
+
+    check_online()
+    items, ready = plan(hub)
+    for line in ready:
+        console.print(line, highlight=False)
+    for item in items:
+        console.print(f"{item.role}: {item.source} ({human(item.size)}, {len(item.files)} files)", highlight=False)
+    if not items:
+        console.print("every default model is available offline", highlight=False)
+        return
+    total = sum(item.size for item in items)
+    with Progress("[bold]downloading", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("models", total=total or None)
+        pull(items, hub, progress=lambda n: bar.update(task, advance=n))
+    console.print(f"downloaded {human(total)}; later runs work offline (--offline)", highlight=False)
+
+
 def chat_options(opts: Options, hooks: Terminal) -> dict:
     """The front door's chat keywords from the command's options."""
-    return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks)
+    return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks, evidence=opts.evidence)
 
 
 def print_piece(piece: str) -> None:
@@ -235,7 +266,7 @@ def chat(
             if session.last_context is None:
                 print_context(session.context.render(), "video context:")
             else:
-                print_context(session.last_context.render(), "context sent with the last question:")
+                print_context(session.last_text, "context sent with the last question:")
         elif line == "/report" or line.startswith("/report "):
             target = Path(line[len("/report"):].strip() or f"{video.stem}.report.html")
             try:

@@ -29,6 +29,7 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("base_url", Annotated[Optional[str], typer.Option("--base-url", help="Endpoint for -m llm=openai:MODEL (OpenAI-compatible; default $OPENAI_BASE_URL) or -m llm=ollama:MODEL.")], None),
         ("n_ctx", Annotated[Optional[int], typer.Option("--n-ctx", help="LLM context window in tokens (default: 4096 for GGUF files).")], None),
         ("max_tokens", Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")], 256),
+        ("evidence", Annotated[Optional[bool], typer.Option("--evidence/--full-context", help="Give the LLM the few entries and facts that bear on each question (evidence first) or the whole fitted context (default: evidence first for windows under 8192 tokens).")], None),
     ],
     "perception": [
         ("offline", Offline, False),
@@ -62,6 +63,7 @@ class Options:
     n_ctx: Optional[int] = None
     max_tokens: int = 256
     copy_video: bool = False
+    evidence: Optional[bool] = None
 
     def settings(self):
         """The :class:`~perceive.pipeline.PerceptionSettings` these options ask for (``--offline`` takes effect now).

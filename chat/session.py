@@ -12,23 +12,42 @@ LLM's window (window - system prompt - history - answer reserve), so a long
 video keeps the segments most relevant to that question; the history is kept
 to at most half of the window and loses its oldest turns first. An answer that
 names no time gets the time of the context line supporting it (:mod:`prompting.cite`).
+
+**Evidence first** (:mod:`prompting.evidence`): with a window under
+:data:`EVIDENCE_WINDOW` tokens (the default 4,096-token GGUF window, Ollama's
+4,096) the system prompt is the short rule in ``prompts/evidence.txt`` and each
+question comes with its own evidence block (``prompts/question_evidence.txt``):
+the facts that answer it and the few entries that bear on it. Larger windows
+(remote models) get the whole fitted context as before; ``evidence=True/False``
+forces either. When the evidence holds a fact-made draft answer (a time, a
+count, speech, on-screen text), the LLM only phrases it: an answer that loses
+the draft's content is replaced by the draft. Answers lose a preamble about
+"the context" and end at the first blank line (:mod:`chat.answer`), and an
+answer that borrows words of the file name that nothing seen or heard holds is
+replaced: the file name is not evidence.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 import prompts
+from chat.answer import AnswerStream
 from chat.llm import ChatLLM, explain_failure
 from perceive.records import Perception
 from prompting.cite import cite
 from prompting.context import VideoContext
 from prompting.language import language_name, question_language
+from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, is_meta, keeps_facts, plain_answer,
+                                select_evidence)
 from prompting.retrieve import TextEmbedder
 from prompting.window import fit_context
 
 MESSAGE_OVERHEAD = 8   # chat-template tokens around each message, plus the assistant cue
+EVIDENCE_WINDOW = 8192  # LLM windows below this many tokens get evidence first (see the module docstring)
+NOT_SHOWN = "The video does not show that."
 
 
 class ChatSession:
@@ -36,10 +55,18 @@ class ChatSession:
 
     def __init__(self, llm: ChatLLM, context: VideoContext, embedder: TextEmbedder | None = None,
                  template: str = "system", question_template: str = "question", cite: bool = True,
-                 perception: Perception | None = None):
+                 perception: Perception | None = None, evidence: bool | None = None, one_paragraph: bool = True):
         """``cite`` appends the time of the supporting context entry when the answer names none;
-        ``perception`` is what ``context`` was built from (the session's timeline report draws it)."""
+        ``perception`` is what ``context`` was built from (the session's timeline report draws it);
+        ``evidence`` None chooses evidence-first by the window size; ``one_paragraph`` ends answers at a blank line."""
         self.llm = llm
+        self.evidence_first = evidence if evidence is not None else llm.n_ctx < EVIDENCE_WINDOW
+        self.one_paragraph = one_paragraph
+        self.evidence_template = prompts.load("evidence")
+        self.evidence_question = prompts.load("question_evidence")
+        self.last_evidence: Evidence | None = None
+        self.first_token_at: float | None = None   # perf_counter() of the last answer's first token
+        self.last_text = ""   # the context text sent with the last question (the evidence block, or the context)
         self.cite = cite
         self.context = context
         self.perception = perception
@@ -50,6 +77,7 @@ class ChatSession:
         self.template = prompts.load(template)
         self.question_template = prompts.load(question_template)
         self.language = "en"
+        self.language_rule = ""
         self.history: list[BaseMessage] = []
         self.last_messages: list[BaseMessage] = []
         self.last_context: VideoContext | None = None   # the context fitted to the last question
@@ -59,9 +87,10 @@ class ChatSession:
         self.language = language
         self.template, own = prompts.load_for(self.template_name, language)
         self.question_template, _ = prompts.load_for(self.question_template_name, language)
-        if language != "en" and not own:   # the system prompt's rule, named for this question
-            name = language_name(language)
-            self.question_template += f"\nThe question is in {name}: answer in {name}."
+        name = language_name(language)
+        self.language_rule = f"\nThe question is in {name}: answer in {name}." if language != "en" else ""
+        if not own:   # the system prompt's rule, named for this question
+            self.question_template += self.language_rule
 
     def system_prompt(self, context_text: str) -> str:
         """The system message with the (fitted) context and the sampling rate filled in."""
@@ -74,6 +103,9 @@ class ChatSession:
     def messages_for(self, question: str) -> list[BaseMessage]:
         """The messages to send for ``question``: fitted system prompt (in its language), kept history, question."""
         self.use_language(question_language(question))
+        if self.evidence_first:
+            return self._evidence_messages(question)
+        self.last_evidence = None
         asked = HumanMessage(self.question_template.format(question=question))
         fixed = self.tokens([SystemMessage(self.system_prompt("")), asked])
         available = self.llm.n_ctx - self.llm.max_tokens - fixed
@@ -83,7 +115,26 @@ class ChatSession:
         budget = available - (self.tokens(self.history) - MESSAGE_OVERHEAD if self.history else 0)
         self.last_context = fit_context(self.context, question, budget, self.llm.count_tokens,
                                         embedder=self.embedder)
-        return [SystemMessage(self.system_prompt(self.last_context.render())), *self.history, asked]
+        self.last_text = self.last_context.render()
+        return [SystemMessage(self.system_prompt(self.last_text)), *self.history, asked]
+
+    def _evidence_messages(self, question: str) -> list[BaseMessage]:
+        """The short rule as system prompt, kept history, then the question's evidence block and the question."""
+        system = SystemMessage(self.evidence_template)
+        fixed = self.tokens([system, HumanMessage(self.evidence_question.format(evidence="", question=question))])
+        available = self.llm.n_ctx - self.llm.max_tokens - fixed
+        if available <= 0:
+            raise ValueError(f"the question does not fit the LLM's {self.llm.n_ctx} token window")
+        self._trim_history(available // 2)
+        budget = available - (self.tokens(self.history) - MESSAGE_OVERHEAD if self.history else 0)
+        evidence = select_evidence(self.context, question, self.embedder, min(EVIDENCE_TOKENS, budget),
+                                   self.llm.count_tokens)
+        self.last_evidence = evidence
+        self.last_context = evidence.context(self.context.header)
+        self.last_text = evidence.render()
+        asked = HumanMessage(self.evidence_question.format(evidence=self.last_text, question=question)
+                             + self.language_rule)
+        return [system, *self.history, asked]
 
     def _trim_history(self, budget: int) -> None:
         while self.history and self.tokens(self.history) - MESSAGE_OVERHEAD > budget:
@@ -99,26 +150,55 @@ class ChatSession:
         messages = self.messages_for(question)
         self.last_messages = messages
         if on_context:
-            on_context(self.last_context.render())
-        pieces = []
+            on_context(self.last_text)
+        if self.last_evidence is not None and self.last_evidence.empty:
+            return self._answer_without_llm(NOT_SHOWN, question, on_token)
+        draft = self.last_evidence.draft if self.last_evidence else None
+        # a draft may replace the LLM's answer, and so may the best entry (evidence first): hold it back until checked
+        stream = AnswerStream(None if draft or self.last_evidence else on_token, self.one_paragraph)
+        self.first_token_at = None
+        stop = ["\n\n"] if self.one_paragraph else None
         try:
-            for chunk in self.llm.model.stream(messages):
+            for chunk in self.llm.model.stream(messages, stop=stop):
                 piece = str(chunk.content)
                 if piece:
-                    pieces.append(piece)
-                    if on_token:
-                        on_token(piece)
+                    if self.first_token_at is None:
+                        self.first_token_at = time.perf_counter()
+                    if not stream.feed(piece):
+                        break
         except Exception as exc:
             failure = explain_failure(exc, self.llm)
             if failure:
                 raise failure from exc
             raise
-        answer = "".join(pieces).strip()
-        citation = cite(answer, self.last_context) if self.cite else ""
+        answer = stream.close()
+        shown = bool(stream.text) and not draft and not self.last_evidence
+        if draft and not keeps_facts(answer, draft):
+            answer = draft
+        elif self.last_evidence and self.last_evidence.best and is_meta(answer, self.last_evidence.content()):
+            answer = plain_answer(self.last_evidence.best)   # an answer about the notes: the best entry instead
+        seen = "\n".join(e.line() for e in self.last_context.entries)   # not the header: it names the file
+        if self.last_evidence:
+            seen += "\n" + "\n".join(f.text for f in self.last_evidence.facts)
+        borrowed = borrows_file_name(answer, self.context.header, seen, question)
+        if borrowed:
+            answer = f"{NOT_SHOWN} (The file name is not evidence of what the video shows.)"
+        if on_token and (not shown or borrowed):
+            on_token(("\n" if shown else "") + answer)
+        citation = cite(answer, self.last_context) if self.cite and not borrowed else ""
         if citation and on_token:
             on_token(citation)
         answer += citation
-        self.history += [messages[-1], AIMessage(answer)]
+        plain = HumanMessage(self.question_template.format(question=question)) if self.evidence_first else messages[-1]
+        self.history += [plain, AIMessage(answer)]
+        return answer
+
+    def _answer_without_llm(self, answer: str, question: str, on_token) -> str:
+        """Answer with ``answer`` (nothing bears on the question: the LLM would only invent)."""
+        self.first_token_at = time.perf_counter()
+        if on_token:
+            on_token(answer)
+        self.history += [HumanMessage(self.question_template.format(question=question)), AIMessage(answer)]
         return answer
 
     def reset(self) -> None:
@@ -126,3 +206,4 @@ class ChatSession:
         self.history.clear()
         self.last_messages = []
         self.last_context = None
+        self.last_evidence = None

@@ -194,6 +194,14 @@ def _in_hub_cache(hub_id: str) -> str | None:
         return None
 
 
+def _pulled_asset(name: str) -> str | None:
+    """A single-file model (e.g. ``yolo11n.pt``) that ``videochat models pull`` saved in the cache."""
+    from perceive.cache import cache_root
+
+    path = cache_root() / "models" / name
+    return str(path) if name and "/" not in name and path.is_file() else None
+
+
 def _split_backend(role: str, value: str) -> tuple[str, str]:
     spec = ROLES[role]
     for backend in spec.backends:
@@ -233,7 +241,7 @@ def resolve_value(role: str, value: str) -> ResolvedModel:
         raise ModelUnavailable(f"{role} model path '{target}' does not exist")
     if backend in ("openai", "ollama"):
         return ResolvedModel(role, value, backend, target, "remote")
-    cached = _in_hub_cache(target) if "/" in target else None
+    cached = _in_hub_cache(target) if "/" in target else _pulled_asset(target)
     if cached:
         return ResolvedModel(role, value, backend, cached, "path", weights_kind(Path(cached)))
     if is_offline():

@@ -3,7 +3,7 @@
 The context follows VideoChat-Text (its Table 1): a few header lines, then one
 timeline in time order. Every line is one of these kinds::
 
-    Video: clip.mp4
+    Video file name (not evidence of the content): clip.mp4
     Duration: 12.0 s (640x360, 25 fps video, with audio)
     Keyframes: sampled at 1 per second
     Model detector: yolo11n.pt (ultralytics), real weights
@@ -171,7 +171,7 @@ class Header:
         """The header as lines of context text."""
         v = self.video
         audio = "with audio" if v.has_audio else "no audio"
-        lines = [f"Video: {one_line(Path(v.path).name)}",
+        lines = [f"Video file name (not evidence of the content): {one_line(Path(v.path).name)}",
                  f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
                  f"Keyframes: sampled at {self.fps_sampled:g} per second"]
         lines += [f"Model {one_line(m.describe())}" for m in self.models]

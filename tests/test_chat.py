@@ -12,7 +12,7 @@ from perceive.models import ModelUnavailable
 from perceive.records import Box, Observation, Perception, VideoInfo
 from prompting.context import VideoContext, video_context
 
-HEADER = ("Video: street.mp4\nDuration: 10.0 s (640x360, 25 fps video, no audio)\nKeyframes: sampled at 1 per second\n"
+HEADER = ("Video file name (not evidence of the content): street.mp4\nDuration: 10.0 s (640x360, 25 fps video, no audio)\nKeyframes: sampled at 1 per second\n"
           "Timeline (times in seconds from the start; speech spans in m:ss):\n")
 LEFT, RIGHT = Box(x1=0.0, y1=0.4, x2=0.2, y2=0.6), Box(x1=0.8, y1=0.4, x2=1.0, y2=0.6)
 
@@ -57,7 +57,7 @@ def test_llm_is_the_real_gguf_with_its_tokenizer(llm):
 
 
 def test_answers_from_the_context_streaming(llm):
-    session = ChatSession(llm, CAR)
+    session = ChatSession(llm, CAR, evidence=False)   # the whole context (evidence first: test_evidence*.py)
     pieces: list[str] = []
     answer = session.ask("What happens at second 4?", on_token=pieces.append)
     assert "car" in answer.lower()
@@ -67,7 +67,7 @@ def test_answers_from_the_context_streaming(llm):
 
 
 def test_remembers_the_conversation_until_reset(llm):
-    session = ChatSession(llm, CAR)
+    session = ChatSession(llm, CAR, evidence=False)   # the whole context (evidence first: test_evidence*.py)
     first = session.ask("The code word is banana. Reply OK.")
     second = session.ask("What is the code word?")
     # the history holds both turns, and the second prompt carried the first question and answer
@@ -87,7 +87,7 @@ def test_long_context_is_fitted_to_the_window_around_the_question(llm):
     assert context.render().splitlines()[5] == ("Second 1: a quiet street with parked bicycles and houses; "
                                                 "objects: 2 bicycle (left, right).")
     assert llm.count_tokens(context.render()) > 4 * llm.n_ctx
-    session = ChatSession(llm, context)
+    session = ChatSession(llm, context, evidence=False)
     messages = session.messages_for("What happens at second 250?")
     assert session.tokens(messages) <= llm.n_ctx - llm.max_tokens
     assert "Second 250: a red car drives left." in session.last_context.render()
@@ -95,7 +95,7 @@ def test_long_context_is_fitted_to_the_window_around_the_question(llm):
 
 
 def test_history_keeps_the_newest_turns_within_the_window(llm):
-    session = ChatSession(llm, CAR)
+    session = ChatSession(llm, CAR, evidence=False)   # the whole context (evidence first: test_evidence*.py)
     filler = "the video shows a street with houses and a red car " * 12
     for i in range(30):
         session.history += [HumanMessage(f"question {i}: {filler}"), AIMessage(f"answer {i}: {filler}")]
@@ -123,7 +123,7 @@ def test_unreachable_server_is_one_clear_error(backend, monkeypatch):
     llm = load_llm({"llm": f"{backend}:some-model"}, LLMSettings(base_url="http://127.0.0.1:9/v1"))
     if backend == "openai":
         llm.model.max_retries = 0
-    session = ChatSession(llm, CAR)
+    session = ChatSession(llm, CAR, evidence=False)   # the whole context (evidence first: test_evidence*.py)
     with pytest.raises(LLMUnavailable, match=f"llm {backend}:some-model failed"):
         session.ask("What happens at second 4?")
     assert session.history == []

@@ -131,7 +131,7 @@ def test_cleanup_rewrites_tag_lines_only():
 def test_entries_carry_the_facts_and_observations_behind_each_line():
     p = sample_perception()
     context = video_context(p)
-    assert context.header.lines()[0] == "Video: park walk.mp4"
+    assert context.header.lines()[0] == "Video file name (not evidence of the content): park walk.mp4"
     head = len(context.header.lines()) + 1   # the header lines and the timeline title
     assert [e.line() for e in context.entries] == build_context(p).splitlines()[head:]
     assert [e.start for e in context.entries if e.kind == "speech"] == [0.4, 6.2]

@@ -80,7 +80,7 @@ def test_hour_long_keyword_fallback_finds_the_needle(hour):
     text = fit_context(hour, "What animal plays the violin?", 4000)
     assert approx_tokens(text) <= 4000
     assert NEEDLE in text
-    assert text.startswith("Video: hour.mp4\n")
+    assert text.startswith("Video file name (not evidence of the content): hour.mp4\n")
     assert "Overview of the whole video: objects seen (seconds): person (2100)" in text
     assert "Summary " in text and "Second 2711:" in text
 

@@ -1,0 +1,162 @@
+"""Evidence first: question parsing, evidence selection, facts-made drafts, answer tidying, the file name."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chat.answer import AnswerStream, strip_preamble
+from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo
+from prompting.context import Entry, VideoContext, quote, video_context
+from prompting.evidence import borrows_file_name, keeps_facts, select_evidence, silences
+from prompting.question import parse_question, resolve_spans
+
+CLIPS = Path(__file__).resolve().parents[1].parent / "shared" / "clips"
+ASR = ModelInfo(role="asr", name="tiny.en", source="package", weights="real", backend="faster-whisper")
+DET = ModelInfo(role="detector", name="yolo", source="path", weights="real", backend="ultralytics")
+
+
+@pytest.mark.parametrize("question, spans", [
+    ("What is said at 40 seconds?", [(40, 41)]),
+    ("What happens at 1:05?", [(65, 66)]),
+    ("What happens at one minute five seconds?", [(65, 66)]),
+    ("What is said between 18 s and 39 s?", [(18, 39)]),
+    ("Who talks between 18 and 39 seconds?", [(18, 39)]),
+    ("What happens from 0:10 to 0:20?", [(10, 20)]),
+    ("What happens in the first minute?", [(0, 60)]),
+    ("What happens in the last 30 seconds?", [(90, 120)]),
+    ("What is shown after 1:30?", [(90, 120)]),
+    ("What happens before 10 s?", [(0, 10)]),
+    ("What is on screen at second 12?", [(12, 13)]),
+    ("What is the man wearing?", []),
+])
+def test_times_named_in_a_question(question, spans):
+    got = resolve_spans(parse_question(question), 120.0)
+    assert [(s.start, s.end) for s in got] == spans
+
+
+@pytest.mark.parametrize("question, count, said, written, silent", [
+    ("How many people are in the room?", "people", False, False, False),
+    ("How many times does the dog jump?", "dog", False, False, False),
+    ("What does the teacher say about homework?", None, True, False, False),
+    ("What is written on the banner?", None, False, True, False),
+    ("When is nobody speaking?", None, True, False, True),
+    ("Which colour is the car?", None, False, False, False),
+])
+def test_what_a_question_asks_for(question, count, said, written, silent):
+    q = parse_question(question)
+    assert (q.count_of, q.asks_said, q.asks_written, q.asks_silence) == (count, said, written, silent)
+
+
+def lecture() -> VideoContext:
+    """A 60 s video: speech at 2-8 s and 30-36 s, a sign with text at 20-24 s, two people at 40-44 s."""
+    video = VideoInfo(path="/v/cooking_show_final.mp4", duration=60.0, width=640, height=360, fps=25, has_audio=True)
+    obs = [Observation(stage="asr", start=2, end=8, text="Welcome to the physics lecture on magnets."),
+           Observation(stage="asr", start=30, end=36, text="Magnets attract iron but not copper.")]
+    for t in range(40, 45):
+        obs += [Observation(stage="detection", start=t, text="person", label="person",
+                            box=Box(x1=x, y1=0.2, x2=x + 0.2, y2=0.8)) for x in (0.1, 0.6)]
+    obs.append(Observation(stage="detection", start=50, text="person", label="person",
+                           box=Box(x1=0.4, y1=0.2, x2=0.6, y2=0.8)))
+    context = video_context(Perception(video=video, fps_sampled=1.0, observations=obs, models=[ASR, DET]))
+    # on-screen text entries (from an OCR stage) plug in as entries of kind "text"
+    sign = Observation.model_construct(stage="ocr", start=20, end=24, text="ROOM 101")   # the OCR stage is not on main yet
+    context.entries.append(Entry(20, 24, "text", quote(sign.text), (sign,), search=quote(sign.text)))
+    return context
+
+
+def test_speech_at_a_named_time_is_the_draft():
+    evidence = select_evidence(lecture(), "What is said at 0:32?")
+    assert "Magnets attract iron but not copper." in evidence.draft
+    assert [e.kind for e in evidence.entries][:1] == ["speech"] and "welcome" not in evidence.draft.lower()
+
+
+def test_nothing_said_at_a_silent_time():
+    evidence = select_evidence(lecture(), "What does she say at 15 seconds?")
+    assert evidence.draft.startswith("Nothing is said at 0:15")
+
+
+def test_silences_are_the_gaps_between_speech():
+    context = lecture()
+    assert silences(context.entries, 60.0) == [(0.0, 2.0), (8.0, 30.0), (36.0, 60.0)]
+    assert "0:08-0:30" in select_evidence(context, "When is it quiet?").draft
+
+
+def test_count_comes_from_the_detections():
+    evidence = select_evidence(lecture(), "How many people appear?")
+    assert "Up to 2 persons at once" in evidence.draft and "2 separate appearances" in evidence.draft
+    assert "Up to 1 person at once" in select_evidence(lecture(), "How many people are there after 0:48?").draft
+
+
+def test_on_screen_text_answers_what_is_written():
+    evidence = select_evidence(lecture(), "What is written on the sign?")
+    assert '"ROOM 101"' in evidence.draft and any(e.kind == "text" for e in evidence.entries)
+
+
+def test_retrieval_picks_the_entry_about_the_question_and_not_the_file_name():
+    evidence = select_evidence(lecture(), "What do magnets attract?")
+    assert [e.said for e in evidence.entries] == ["Magnets attract iron but not copper."]
+    assert evidence.draft is None and "cooking" not in evidence.render()
+
+
+def test_nothing_bears_on_an_unrelated_question():
+    assert select_evidence(lecture(), "What colour is the sky?").empty
+
+
+def test_header_facts_of_other_stages_plug_in_by_kind():
+    from dataclasses import dataclass, replace
+
+    @dataclass(frozen=True)
+    class ShotFact:
+        kind: str
+        text: str
+
+    context = lecture()
+    context.header = replace(context.header)
+    object.__setattr__(context.header, "facts", (ShotFact("shots", "Shots: 3 shots, cuts at about 12, 40 s"),))
+    evidence = select_evidence(context, "How many shots are there?")
+    assert any(f.text.startswith("Shots: 3 shots") for f in evidence.facts)
+
+
+def test_draft_is_kept_only_when_the_answer_keeps_its_facts():
+    draft = 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper."'
+    assert keeps_facts("She says that magnets attract iron, not copper.", draft)
+    assert not keeps_facts("The video is a classic example of an immersive experience.", draft)
+    assert not keeps_facts("Up to 3 persons", "Up to 2 persons at once")
+
+
+def test_file_name_words_are_caught_even_misspelled():
+    header = lecture().header
+    assert borrows_file_name("This is a cookin show.", header, "Speech: magnets", "What is it?") == {"cooking"}
+    assert borrows_file_name("A lecture on magnets.", header, "Speech: magnets", "What is it?") == set()
+    assert borrows_file_name("A cooking show.", header, "Speech: we are cooking", "What is it?") == set()
+    assert lecture().render().startswith("Video file name (not evidence of the content): cooking_show_final.mp4")
+
+
+def test_preamble_and_rambling_are_cut():
+    assert strip_preamble("Based on the video context, the man waves.") == "The man waves."
+    assert strip_preamble("According to the evidence: he sings.") == "He sings."
+    assert strip_preamble("The video context is a classic example of how to cook. Add cocoa to a jug.") \
+        == "Add cocoa to a jug."
+    shown = []
+    stream = AnswerStream(shown.append)
+    for piece in ["The cocoa goes", " into a little jug. It is", " brown. It is brown. It is brown."]:
+        if not stream.feed(piece):
+            break
+    assert stream.close() == "The cocoa goes into a little jug. It is brown." == "".join(shown)
+    stream = AnswerStream(shown.append)
+    stream.feed("In London.\n\nQuestion: what else")
+    assert stream.close() == "In London."
+
+
+def test_an_answer_about_the_notes_gives_way_to_the_best_entry():
+    from prompting.evidence import is_meta, plain_answer
+
+    evidence = select_evidence(lecture(), "What do magnets attract?")
+    text = evidence.content()
+    assert is_meta("The answer can only be determined by the notes from the video.", text)
+    assert is_meta("It can only be determined by the notes, which are based on audio and text analysis of speech.",
+                   text)
+    assert not is_meta("Magnets attract iron but not copper.", text) and not is_meta("In London.", text)
+    assert plain_answer(evidence.best) == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper.".'
