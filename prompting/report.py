@@ -342,7 +342,7 @@ def _context_html(context: VideoContext) -> str:
     out = []
     for entry, text in context.lines():
         prefix = entry.prefix() if entry is not None else ""
-        if entry is None or not text.startswith(prefix + ": "):
+        if entry is None or not (text == prefix or text.startswith(prefix + ": ")):
             out.append(esc(text))
             continue
         out.append(f'<a class="ts" href="#" data-t="{entry.start:g}">{esc(prefix)}</a>{esc(text[len(prefix):])}')

@@ -142,18 +142,18 @@ class RecordingLLM:
         self.answer = answer
         self.sent: list = []
 
-    def stream(self, messages):
+    def stream(self, messages, stop=None):
         self.sent.append(messages)
         yield AIMessageChunk(content=self.answer)
 
 
-def stub_session(answer: str) -> tuple[ChatSession, RecordingLLM]:
+def stub_session(answer: str, evidence: bool = False) -> tuple[ChatSession, RecordingLLM]:
     model = RecordingLLM(answer)
     llm = ChatLLM(model=model, info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
                   n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1)
     context = video_context(perception([asr(0.4, 4.6, "Der Raum wurde als Leichenhalle genutzt.", language="de",
                                             language_probability=0.98)], duration=6.0))
-    return ChatSession(llm, context, cite=False), model
+    return ChatSession(llm, context, cite=False, evidence=evidence), model
 
 
 def test_german_question_gets_the_rule_to_answer_in_german():
@@ -163,6 +163,13 @@ def test_german_question_gets_the_rule_to_answer_in_german():
     assert "Answer in the language of the user's question" in system and "Speech: German (0.98)" in system
     assert question.startswith("Wofür wurde der Raum genutzt?")
     assert question.endswith("The question is in German: answer in German.")
+
+
+def test_evidence_first_questions_carry_the_language_rule_too():
+    session, model = stub_session("Der Raum wurde als Leichenhalle genutzt.", evidence=True)
+    session.ask("Was sagt die Person über den Raum?")
+    question = model.sent[-1][-1].content
+    assert "Leichenhalle" in question and question.endswith("The question is in German: answer in German.")
 
 
 def test_chinese_question_gets_the_chinese_system_prompt():

@@ -110,7 +110,7 @@ def test_the_context_block_is_the_rendered_context_with_each_entry_time_a_seek_l
     assert html.unescape(re.sub(r"<[^>]+>", "", block)) == context.render()
     links = re.findall(r'<a class="ts" href="#" data-t="([\d.]+)">([^<]*)</a>', block)
     assert links == [(f"{e.start:g}", html.escape(e.prefix())) for e in context.entries]
-    assert [float(t) for t, _ in links] == [1.0, 3.2, 7.0]
+    assert [float(t) for t, _ in links] == [1.0, 3.2, 5.0, 7.0]   # 5.0: the silence after the speech
 
 
 def test_script_json_escapes_what_could_end_or_break_a_script():
