@@ -16,11 +16,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from chat.textualize import Job, StageEvent, TextualizedVideo, collect_videos, process_stages
 from perceive.pipeline import PerceptionSettings
+from perceive.records import printable
 from perceive.video import content_hash
 
 try:
@@ -157,7 +159,7 @@ class BatchProgress:
         if event.worker not in self.workers:
             self.workers[event.worker] = self.bar.add_task("", total=1.0, note="")
         self.videos[event.worker] = event.video
-        self.bar.update(self.workers[event.worker], description=f"  {event.worker}: {event.video} · {event.stage}",
+        self.bar.update(self.workers[event.worker], description=f"  {event.worker}: {escape(event.video)} · {event.stage}",
                         completed=event.done / event.total if event.total else 0.0,
                         note=f"{event.done:.0f}/{event.total:.0f}s" if event.total else "")
 
@@ -165,10 +167,11 @@ class BatchProgress:
         self.done += 1
         self.bar.update(self.overall, completed=self.done, note=f"{self.done}/{self.total}")
         for worker, video in self.videos.items():
-            if video == Path(record.path).name:
+            if video == printable(Path(record.path).name):
                 self.bar.update(self.workers[worker], description=f"  {worker}: idle", completed=0.0, note="")
         if not record.ok:
-            self.bar.console.print(f"[red]failed:[/] {record.error}", highlight=False, soft_wrap=True)
+            self.bar.console.print(f"[red]failed:[/] {escape(printable(record.error or ''))}", highlight=False,
+                                   soft_wrap=True)
 
 
 def textualize_batch(inputs: list[str | Path], out: str | Path, settings: PerceptionSettings,
@@ -185,9 +188,9 @@ def textualize_batch(inputs: list[str | Path], out: str | Path, settings: Percep
     with JsonlOutput(out) as sink:
         if sink.dropped_bytes:
             console.print(f"[yellow]note:[/] dropped a partial last line ({sink.dropped_bytes} bytes) "
-                          f"from {out}", highlight=False)
+                          f"from {escape(printable(str(out)))}", highlight=False)
         if sink.invalid:
-            console.print(f"[yellow]note:[/] {sink.invalid} line(s) of {out} are not valid records; "
+            console.print(f"[yellow]note:[/] {sink.invalid} line(s) of {escape(printable(str(out)))} are not valid records; "
                           "they are kept and their videos redone", highlight=False)
         stages, _ = process_stages(settings)  # resolves every model now: a bad --model fails before any work
         key = settings.cache_key(stages)

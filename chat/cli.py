@@ -32,6 +32,22 @@ Stages = Annotated[Optional[str], typer.Option("--stages", help="Comma-separated
 Scene = Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")]
 
 
+def shown(value) -> str:
+    """``value`` as text safe to print and free of rich markup: a file name that is not UTF-8 gets U+FFFD
+    for its undecodable bytes (see :func:`perceive.records.printable`)."""
+    from rich.markup import escape
+
+    from perceive.records import printable
+
+    return escape(printable(str(value)))
+
+
+def print_notes(notes: list[str]) -> None:
+    """Print notes (skipped stages, a truncated file ...) on stderr, one line each."""
+    for note in notes:
+        err_console.print(f"[yellow]note:[/] {shown(note)}", highlight=False, soft_wrap=True)
+
+
 @contextmanager
 def one_line_errors():
     """Turn the errors a user can cause into one red line and exit status 1, without a traceback."""
@@ -41,7 +57,7 @@ def one_line_errors():
     try:
         yield
     except (VideoError, ModelUnavailable, ValueError, FileNotFoundError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {shown(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
@@ -69,10 +85,11 @@ def run_perception(video: Path, settings, use_cache: bool = True):
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[pos]}"),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task(f"perceiving {video.name}", total=1.0, pos="")
+        name = shown(video.name)
+        task = bar.add_task(f"perceiving {name}", total=1.0, pos="")
 
         def progress(label: str, done: float, total: float) -> None:
-            bar.update(task, description=f"{video.name}: {label}", completed=done / total if total else 0,
+            bar.update(task, description=f"{name}: {label}", completed=done / total if total else 0,
                        pos=f"{done:.0f}/{total:.0f}s")
 
         return perceive_cached(video, settings, progress=progress, use_cache=use_cache)
@@ -90,6 +107,7 @@ def perceive(
     with one_line_errors():
         settings = perception_settings(offline, device, model, fps, stages, scene)
         result = run_perception(video, settings, use_cache=not no_cache)
+    print_notes(result.notes)
     if json_out:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
@@ -155,8 +173,7 @@ def video_context(video: Path, settings, cleanup: Optional[bool]):
             if cleanup:
                 raise
             notes.append(f"cleanup skipped: {exc}")
-    for note in notes:
-        err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+    print_notes(notes)
     return perception, build_context(perception, cleanup=cleaner)
 
 
@@ -255,7 +272,7 @@ def chat(
             except KeyboardInterrupt:
                 console.print(" [yellow](stopped)[/]")
             except (ModelUnavailable, ValueError) as exc:
-                err_console.print(f"\n[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+                err_console.print(f"\n[bold red]error:[/] {shown(exc)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -291,7 +308,7 @@ def textualize(
         summary = textualize_batch(paths, out, settings, engine=engine, workers=workers, ray_address=ray_address,
                                    use_cache=not no_cache, console=err_console)
     console.print(summary.table())
-    console.print(f"records in {out}", highlight=False)
+    console.print(f"records in {shown(out)}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - entry point for python -m chat.cli

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 from perceive.pipeline import PerceptionSettings
-from perceive.records import SCHEMA_VERSION, ModelInfo, Observation
+from perceive.records import SCHEMA_VERSION, ModelInfo, Observation, printable
 from perceive.stage import Stage
 from perceive.video import VIDEO_EXTENSIONS
 
@@ -43,13 +43,17 @@ class TextualizedVideo(BaseModel):
     cached: bool = Field(False, description="The perception came from the perception cache")
     error: str | None = Field(None, description="Why the video failed; None when it succeeded")
 
+    @field_serializer("path", "error")
+    def _printable(self, text: str | None) -> str | None:
+        return None if text is None else printable(text)  # a non-UTF-8 file name, as JSON can carry it
+
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def resume_key(self) -> tuple[str, str]:
         """What makes two records the same work: content (or path when unreadable) and settings."""
-        return (self.content_hash or f"path:{self.path}", self.settings_key)
+        return (self.content_hash or f"path:{printable(self.path)}", self.settings_key)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def textualize_one(job: Job, settings: PerceptionSettings, report: Report | None
     from prompting.context import build_context
 
     start = time.perf_counter()
-    name = Path(job.path).name
+    name = printable(Path(job.path).name)
     base = dict(path=job.path, content_hash=job.content_hash, settings_key=job.settings_key, fps=settings.fps,
                 stages=list(settings.stages))
     emit = report or (lambda _event: None)

@@ -18,9 +18,9 @@ from pathlib import Path
 from perceive.models import STAGES, ModelUnavailable, resolve, select_device
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
-from perceive.video import iter_keyframes, load_audio, probe
+from perceive.video import SAMPLE_RATE, iter_keyframes, load_audio, probe
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Part of every cache key: bump it when a change alters what the stages record."""
 
 ProgressFn = Callable[[str, float, float], None]
@@ -96,6 +96,7 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     observations: list[Observation] = []
     report = progress or (lambda *_: None)
 
+    decoded: list[float] = []  # seconds of video each decoded stream covers
     for stage in (s for s in stages if isinstance(s, AudioStage)):
         report(stage.name, 0.0, info.duration)
         t0 = time.perf_counter()
@@ -103,12 +104,14 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
         if audio is None:
             notes.append(f"{stage.name} skipped: the video has no audio track")
             continue
+        decoded.append(len(audio) / SAMPLE_RATE)
         observations += stage.transcribe(audio)
         timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t0
 
     frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     if frame_stages:
         t0 = time.perf_counter()
+        decoded.append(0.0)
         for batch in iter_keyframes(info, settings.fps, settings.batch_size, settings.max_side,
                                     settings.scene_threshold):
             timings["frames"] = timings.get("frames", 0.0) + time.perf_counter() - t0
@@ -119,18 +122,28 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
                 earlier += stage.process(batch, earlier)
                 timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t1
             observations += earlier
+            decoded[-1] = batch[-1].time + 1 / settings.fps
             t0 = time.perf_counter()
         for stage in frame_stages:
             t1 = time.perf_counter()
             observations += stage.finish()
             timings[stage.name] = timings.get(stage.name, 0.0) + time.perf_counter() - t1
     report("done", info.duration, info.duration)
+    if decoded and (note := truncation_note(max(decoded), info.duration)):
+        notes.append(note)
 
     observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
     models = list({(s.info().role, s.info().name): s.info() for s in stages}.values())
     return Perception(video=info, fps_sampled=settings.fps, models=models,
                       observations=observations, notes=notes,
                       timings={k: round(v, 3) for k, v in timings.items()})
+
+
+def truncation_note(decoded: float, declared: float) -> str | None:
+    """A note when the decoded frames/audio cover much less than the declared duration, else None."""
+    if declared - decoded <= max(2.0, 0.1 * declared):
+        return None
+    return f"decoded {min(decoded, declared):.1f} s of {declared:.1f} s: the file looks truncated"
 
 
 def settings_summary(settings: PerceptionSettings) -> dict:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from perceive.records import Observation, Perception
+from perceive.records import Observation, Perception, printable
 
 TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:ss):"
 KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "speech": 3, "note": 4, "summary": 5}
@@ -248,7 +248,7 @@ def header(perception: Perception) -> list[str]:
     """The lines before the timeline: the video, how it was sampled, the models, the notes."""
     v = perception.video
     audio = "with audio" if v.has_audio else "no audio"
-    lines = [f"Video: {one_line(Path(v.path).name)}",
+    lines = [f"Video: {one_line(printable(Path(v.path).name))}",
              f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
              f"Keyframes: sampled at {perception.fps_sampled:g} per second"]
     lines += [f"Model {one_line(m.describe())}" for m in perception.models]
