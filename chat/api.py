@@ -23,7 +23,7 @@ from pathlib import Path
 from batch.records import Job, Report, StageEvent, TextualizedVideo
 from perceive.callbacks import PipelineCallbacks
 from perceive.pipeline import PerceptionSettings, shared_stages
-from perceive.records import Perception
+from perceive.records import Perception, printable
 from prompting.context import VideoContext
 
 Pieces = Callable[[str], None]
@@ -157,7 +157,7 @@ class Textualizer:
         from perceive.cache import cache_path
 
         start = time.perf_counter()
-        events = _Events(report or (lambda _event: None), worker, Path(job.path).name)
+        events = _Events(report or (lambda _event: None), worker, printable(Path(job.path).name))
         try:
             events.on_progress("starting", 0.0, 0.0)
             stages, _ = shared_stages(self.settings)

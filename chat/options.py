@@ -34,6 +34,7 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("fps", Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")], 1.0),
         ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
+        ("max_seconds", Annotated[Optional[float], typer.Option("--max-seconds", help="Perceive only the first this many seconds of the video (a long one: bounds the time; the context says so).")], None),
     ],
 }
 
@@ -48,6 +49,7 @@ class Options:
     fps: float = 1.0
     stages: Optional[str] = None
     scene: Optional[float] = None
+    max_seconds: Optional[float] = None
     cleanup: Optional[bool] = None
     base_url: Optional[str] = None
     n_ctx: Optional[int] = None
@@ -62,7 +64,8 @@ class Options:
             set_offline(True)
         chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else tuple(STAGES)
         return PerceptionSettings(fps=self.fps, stages=chosen, device=self.device,
-                                  models=parse_overrides(self.model), scene_threshold=self.scene)
+                                  models=parse_overrides(self.model), scene_threshold=self.scene,
+                                  max_seconds=self.max_seconds)
 
     def llm_settings(self):
         """The :class:`~chat.llm.LLMSettings` these options ask for."""

@@ -18,9 +18,9 @@ from perceive.callbacks import PipelineCallbacks
 from perceive.models import STAGES, ModelUnavailable, resolve, select_device
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
-from perceive.video import iter_keyframes, load_audio, probe
+from perceive.video import SAMPLE_RATE, iter_keyframes, load_audio, probe
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Part of every cache key: bump it when a change alters what the stages record."""
 
 @dataclass
@@ -32,6 +32,8 @@ class PerceptionSettings:
     batch_size: int = 8
     max_side: int = 640
     scene_threshold: float | None = None
+    max_seconds: float | None = None
+    """Perceive only the first this many seconds of a video (None: all of it)."""
     device: str | None = None
     models: dict[str, str] = field(default_factory=dict)
     stage_options: dict[str, dict] = field(default_factory=dict)
@@ -40,6 +42,8 @@ class PerceptionSettings:
         unknown = [s for s in self.stages if s not in STAGES]
         if unknown:
             raise ValueError(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ValueError(f"--max-seconds must be above 0, not {self.max_seconds:g}")
         self.stages = tuple(s for s in STAGES if s in self.stages)
 
     def cache_key(self, stages: list[Stage]) -> str:
@@ -48,6 +52,7 @@ class PerceptionSettings:
             "version": PIPELINE_VERSION,
             "fps": self.fps, "stages": self.stages, "max_side": self.max_side,
             "scene": self.scene_threshold, "options": self.stage_options,
+            **({"max_seconds": self.max_seconds} if self.max_seconds is not None else {}),
             "models": sorted((s.name, s.spec.backend, s.spec.location) for s in stages),
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -103,33 +108,43 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     for stage in stages:
         stage.start(info)
     run.hooks.on_video_start(info)
+    limit = settings.max_seconds if settings.max_seconds is not None and settings.max_seconds < info.duration else None
+    span = info.duration if limit is None else limit   # the seconds this run perceives
 
+    decoded: list[float] = []  # seconds of video each decoded stream covers
     for stage in (s for s in stages if isinstance(s, AudioStage)):
-        run.hooks.on_progress(stage.name, 0.0, info.duration)
+        run.hooks.on_progress(stage.name, 0.0, span)
         t0 = time.perf_counter()
-        audio = load_audio(info)
+        audio = load_audio(info, max_seconds=limit)
         if audio is None:
             run.notes.append(f"{stage.name} skipped: the video has no audio track")
             continue
         run.add("audio", time.perf_counter() - t0)
+        decoded.append(len(audio) / SAMPLE_RATE)
         run.step(stage, "process", 0, stage.process, audio)
         run.step(stage, "finish", 0, stage.finish)
 
     frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     if frame_stages:
         t0 = time.perf_counter()
+        decoded.append(0.0)
         for batch in iter_keyframes(info, settings.fps, settings.batch_size, settings.max_side,
-                                    settings.scene_threshold):
+                                    settings.scene_threshold, max_seconds=limit):
             run.add("frames", time.perf_counter() - t0)
             earlier: list[Observation] = []
             for stage in frame_stages:
-                run.hooks.on_progress(stage.name, batch[0].time, info.duration)
+                run.hooks.on_progress(stage.name, batch[0].time, span)
                 earlier += run.step(stage, "process", len(batch), stage.process, batch, earlier, keep=False)
             run.observations += earlier
+            decoded[-1] = batch[-1].time + 1 / settings.fps
             t0 = time.perf_counter()
         for stage in frame_stages:
             run.step(stage, "finish", 0, stage.finish)
-    run.hooks.on_progress("done", info.duration, info.duration)
+    run.hooks.on_progress("done", span, span)
+    if span < info.duration:
+        run.notes.append(f"perceived only the first {span:.1f} s of {info.duration:.1f} s (--max-seconds)")
+    if decoded and (note := truncation_note(max(decoded), span)):
+        run.notes.append(note)
 
     run.observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
     models = list({(s.info().role, s.info().name): s.info() for s in stages}.values())
@@ -166,3 +181,10 @@ class _Run:
         if keep:
             self.observations += out
         return out
+
+
+def truncation_note(decoded: float, declared: float) -> str | None:
+    """A note when the decoded frames/audio cover much less than the declared duration, else None."""
+    if declared - decoded <= max(2.0, 0.1 * declared):
+        return None
+    return f"decoded {min(decoded, declared):.1f} s of {declared:.1f} s: the file looks truncated"

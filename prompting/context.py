@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from perceive.records import ModelInfo, Observation, Perception, VideoInfo
+from perceive.records import ModelInfo, Observation, Perception, VideoInfo, printable
 
 TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:ss):"
 EMPTY = "(nothing was seen or heard)"
@@ -136,7 +136,7 @@ class Header:
         """The header as lines of context text."""
         v = self.video
         audio = "with audio" if v.has_audio else "no audio"
-        lines = [f"Video: {one_line(Path(v.path).name)}",
+        lines = [f"Video: {one_line(printable(Path(v.path).name))}",
                  f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
                  f"Keyframes: sampled at {self.fps_sampled:g} per second"]
         lines += [f"Model {one_line(m.describe())}" for m in self.models]
