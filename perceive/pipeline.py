@@ -22,6 +22,8 @@ from perceive.video import SAMPLE_RATE, iter_keyframes, load_audio, probe
 
 PIPELINE_VERSION = 3
 """Part of every cache key: bump it when a change alters what the stages record."""
+LONG_KEYFRAMES = 3600
+"""Above this many keyframes to perceive, the user is told up front that it will take long."""
 
 @dataclass
 class PerceptionSettings:
@@ -110,6 +112,10 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     run.hooks.on_video_start(info)
     limit = settings.max_seconds if settings.max_seconds is not None and settings.max_seconds < info.duration else None
     span = info.duration if limit is None else limit   # the seconds this run perceives
+    keyframes = span * settings.fps
+    if keyframes > LONG_KEYFRAMES and any(isinstance(s, FrameStage) for s in stages):
+        run.hooks.on_note(f"{span / 3600:.1f} h of video at {settings.fps:g} fps is {keyframes:,.0f} keyframes "
+                          "to perceive; this takes long on a CPU (--max-seconds or a lower --fps bounds it)")
 
     decoded: list[float] = []  # seconds of video each decoded stream covers
     for stage in (s for s in stages if isinstance(s, AudioStage)):
