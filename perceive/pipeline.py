@@ -116,6 +116,9 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     if keyframes > LONG_KEYFRAMES and any(isinstance(s, FrameStage) for s in stages):
         run.hooks.on_note(f"{span / 3600:.1f} h of video at {settings.fps:g} fps is {keyframes:,.0f} keyframes "
                           "to perceive; this takes long on a CPU (--max-seconds or a lower --fps bounds it)")
+    elif span > LONG_KEYFRAMES and info.has_audio and any(isinstance(s, AudioStage) for s in stages):
+        run.hooks.on_note(f"{span / 3600:.1f} h of audio to transcribe in one piece; this takes long and much "
+                          "memory (--max-seconds bounds it)")
 
     decoded: list[float] = []  # seconds of video each decoded stream covers
     for stage in (s for s in stages if isinstance(s, AudioStage)):
