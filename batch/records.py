@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
-from perceive.records import SCHEMA_VERSION, ModelInfo, Observation
+from perceive.records import SCHEMA_VERSION, ModelInfo, Observation, printable
 
 
 class TextualizedVideo(BaseModel):
@@ -36,13 +36,21 @@ class TextualizedVideo(BaseModel):
     cached: bool = Field(False, description="The perception came from the perception cache")
     error: str | None = Field(None, description="Why the video failed; None when it succeeded")
 
+    @field_serializer("path", "error")
+    def _printable(self, text: str | None) -> str | None:
+        return None if text is None else printable(text)  # a non-UTF-8 file name, as JSON can carry it
+
+    @field_serializer("notes")
+    def _printable_notes(self, notes: list[str]) -> list[str]:
+        return [printable(n) for n in notes]
+
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def resume_key(self) -> tuple[str, str]:
         """What makes two records the same work: content (or path when unreadable) and settings."""
-        return (self.content_hash or f"path:{self.path}", self.settings_key)
+        return (self.content_hash or f"path:{printable(self.path)}", self.settings_key)
 
 
 @dataclass(frozen=True)

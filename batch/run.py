@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -22,6 +23,7 @@ from batch.engines import Unit, make_engine
 from batch.inputs import collect_videos
 from batch.output import JsonlOutput
 from batch.records import Job, StageEvent, TextualizedVideo
+from perceive.records import printable
 from perceive.video import content_hash
 
 OnRecord = Callable[[str, TextualizedVideo], None]
@@ -99,7 +101,7 @@ class BatchProgress:
         if event.worker not in self.workers:
             self.workers[event.worker] = self.bar.add_task("", total=1.0, note="")
         self.videos[event.worker] = event.video
-        self.bar.update(self.workers[event.worker], description=f"  {event.worker}: {event.video} · {event.stage}",
+        self.bar.update(self.workers[event.worker], description=f"  {event.worker}: {escape(event.video)} · {event.stage}",
                         completed=event.done / event.total if event.total else 0.0,
                         note=f"{event.done:.0f}/{event.total:.0f}s" if event.total else "")
 
@@ -107,10 +109,11 @@ class BatchProgress:
         self.done += 1
         self.bar.update(self.overall, completed=self.done, note=f"{self.done}/{self.total}")
         for worker, video in self.videos.items():
-            if video == Path(record.path).name:
+            if video == printable(Path(record.path).name):
                 self.bar.update(self.workers[worker], description=f"  {worker}: idle", completed=0.0, note="")
         if not record.ok:
-            self.bar.console.print(f"[red]failed:[/] {record.error}", highlight=False, soft_wrap=True)
+            self.bar.console.print(f"[red]failed:[/] {escape(printable(record.error or ''))}", highlight=False,
+                                   soft_wrap=True)
 
 
 def run_batch(inputs: list[str | Path], out: str | Path, unit: Unit, engine: str = "local",
@@ -129,9 +132,9 @@ def run_batch(inputs: list[str | Path], out: str | Path, unit: Unit, engine: str
     with JsonlOutput(out) as sink:
         if sink.dropped_bytes:
             console.print(f"[yellow]note:[/] dropped a partial last line ({sink.dropped_bytes} bytes) "
-                          f"from {out}", highlight=False)
+                          f"from {escape(printable(str(out)))}", highlight=False)
         if sink.invalid:
-            console.print(f"[yellow]note:[/] {sink.invalid} line(s) of {out} are not valid records; "
+            console.print(f"[yellow]note:[/] {sink.invalid} line(s) of {escape(printable(str(out)))} are not valid records; "
                           "they are kept and their videos redone", highlight=False)
         key = unit.key()  # resolves every model now: a bad --model fails before any work
         jobs, errors, skipped = plan(videos, key, unit, {r.resume_key() for r in sink.records})

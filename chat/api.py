@@ -24,7 +24,7 @@ from pathlib import Path
 from batch.records import Job, Report, StageEvent, TextualizedVideo
 from perceive.callbacks import PipelineCallbacks
 from perceive.pipeline import PerceptionSettings, shared_stages
-from perceive.records import Perception
+from perceive.records import Perception, printable
 from prompting.context import VideoContext
 
 Pieces = Callable[[str], None]
@@ -33,11 +33,12 @@ Pieces = Callable[[str], None]
 def perception_settings(*, profile: str | None = None, fps: float | None = None,
                         stages: tuple[str, ...] | None = None, device: str | None = None,
                         models: dict[str, str] | None = None, scene: float | None = None,
-                        batch_size: int | None = None, translate: bool = False) -> PerceptionSettings:
+                        batch_size: int | None = None, translate: bool = False,
+                        max_seconds: float | None = None) -> PerceptionSettings:
     """The :class:`PerceptionSettings` of a use case (what ``--profile``, ``--fps`` ... ``--translate`` ask for).
 
     The profile's settings (:mod:`perceive.profiles`) come first; every value given
-    explicitly overrides them. ``translate`` asks the ASR stage for Whisper's English
+    explicitly overrides them; ``max_seconds`` perceives only the start of a long video. ``translate`` asks the ASR stage for Whisper's English
     translation of non-English speech, shown beside the original as ``(English translation)``
     lines (it needs a multilingual ASR model; the translation is part of the cache key).
     """
@@ -45,7 +46,7 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
     from perceive.profiles import profile as profile_settings
 
     values = profile_settings(profile)
-    flags = {"fps": fps, "batch_size": batch_size, "scene_threshold": scene}
+    flags = {"fps": fps, "batch_size": batch_size, "scene_threshold": scene, "max_seconds": max_seconds}
     values.update({k: v for k, v in flags.items() if v is not None})
     if translate:
         values.setdefault("stage_options", {}).setdefault("asr", {})["translate"] = True
@@ -231,7 +232,7 @@ class Textualizer:
         from perceive.cache import cache_path
 
         start = time.perf_counter()
-        events = _Events(report or (lambda _event: None), worker, Path(job.path).name)
+        events = _Events(report or (lambda _event: None), worker, printable(Path(job.path).name))
         try:
             events.on_progress("starting", 0.0, 0.0)
             stages, _ = shared_stages(self.settings)

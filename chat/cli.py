@@ -28,6 +28,16 @@ err_console = Console(stderr=True)
 
 
 
+def shown(value) -> str:
+    """``value`` as text safe to print and free of rich markup: a file name that is not UTF-8 gets U+FFFD
+    for its undecodable bytes (see :func:`perceive.records.printable`)."""
+    from rich.markup import escape
+
+    from perceive.records import printable
+
+    return escape(printable(str(value)))
+
+
 @contextmanager
 def one_line_errors():
     """Turn the errors a user can cause into one red line and exit status 1, without a traceback."""
@@ -37,7 +47,7 @@ def one_line_errors():
     try:
         yield
     except (VideoError, ModelUnavailable, ValueError, FileNotFoundError) as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {shown(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
@@ -52,7 +62,7 @@ class Terminal(PipelineCallbacks):
     """
 
     def __init__(self, video: Path):
-        self.video, self.bar, self.task = video.name, None, None
+        self.video, self.bar, self.task = shown(video.name), None, None
 
     def on_progress(self, label: str, done: float, total: float) -> None:
         if label == "done":   # perception is over: nothing may draw over the answer
@@ -71,9 +81,9 @@ class Terminal(PipelineCallbacks):
     def on_note(self, text: str, kind: str = "note") -> None:
         self.close()
         if kind == "note":
-            err_console.print(f"[yellow]note:[/] {text}", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]note:[/] {shown(text)}", highlight=False, soft_wrap=True)
         else:
-            err_console.print(f"[dim]{text}[/]", highlight=False, soft_wrap=True)
+            err_console.print(f"[dim]{shown(text)}[/]", highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         """Take the progress bar off the screen."""
@@ -284,7 +294,7 @@ def chat(
             except KeyboardInterrupt:
                 console.print(" [yellow](stopped)[/]")
             except (ModelUnavailable, ValueError) as exc:
-                err_console.print(f"\n[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+                err_console.print(f"\n[bold red]error:[/] {shown(exc)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -341,9 +351,9 @@ def textualize(
         summary = api.textualize(paths, out, opts.settings(), cleanup=opts.cleanup, use_cache=not no_cache, engine=engine,
                                  workers=workers, ray_address=ray_address, console=err_console, report_dir=report_dir)
     console.print(summary.table())
-    console.print(f"records in {out}", highlight=False)
+    console.print(f"records in {shown(out)}", highlight=False)
     if report_dir:
-        console.print(f"reports in {report_dir / 'index.html'}", highlight=False)
+        console.print(f"reports in {shown(report_dir / 'index.html')}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - entry point for python -m chat.cli

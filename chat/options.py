@@ -41,6 +41,7 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
         ("translate", Annotated[bool, typer.Option("--translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model).")], False),
+        ("max_seconds", Annotated[Optional[float], typer.Option("--max-seconds", help="Perceive only the first this many seconds of the video (a long one: bounds the time; the context says so).")], None),
     ],
 }
 
@@ -58,6 +59,7 @@ class Options:
     stages: Optional[str] = None
     scene: Optional[float] = None
     translate: bool = False
+    max_seconds: Optional[float] = None
     cleanup: Optional[bool] = None
     base_url: Optional[str] = None
     n_ctx: Optional[int] = None
@@ -78,7 +80,7 @@ class Options:
         chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else tuple(STAGES)
         return perception_settings(profile=self.profile, fps=self.fps, stages=chosen, device=self.device,
                                    models=parse_overrides(self.model), scene=self.scene, batch_size=self.batch_size,
-                                   translate=self.translate)
+                                   translate=self.translate, max_seconds=self.max_seconds)
 
     def llm_settings(self):
         """The :class:`~chat.llm.LLMSettings` these options ask for."""

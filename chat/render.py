@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from perceive.records import Perception
+from perceive.records import Perception, printable
 
 
 def _clock(seconds: float) -> str:
@@ -14,13 +15,13 @@ def _clock(seconds: float) -> str:
 def print_perception(console: Console, result: Perception) -> None:
     """Print the models used, the notes and every observation as a table."""
     v = result.video
-    console.print(f"[bold]{v.path}[/]: {v.duration:.1f} s, {v.width}x{v.height}, "
+    console.print(f"[bold]{escape(printable(v.path))}[/]: {v.duration:.1f} s, {v.width}x{v.height}, "
                   f"{'audio' if v.has_audio else 'no audio'}, sampled at {result.fps_sampled:g} fps", highlight=False)
     for m in result.models:
         colour = "green" if m.weights == "real" else "yellow"
         console.print(f"  model {m.role}: {m.name} [{colour}]({m.weights} weights)[/]", highlight=False)
     for note in result.notes:
-        console.print(f"  [yellow]note:[/] {note}", highlight=False)
+        console.print(f"  [yellow]note:[/] {escape(printable(note))}", highlight=False)
     table = Table("time", "stage", "what", "score")
     for o in result.observations:
         span = _clock(o.start) + (f"-{_clock(o.end)}" if o.end is not None else "")

@@ -21,10 +21,12 @@ from perceive.callbacks import PipelineCallbacks
 from perceive.models import STAGES, ModelUnavailable, resolve, select_device
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
-from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
+from perceive.video import SAMPLE_RATE, AudioUnavailable, iter_keyframes, load_audio, probe
 
 PIPELINE_VERSION = 3
 """Part of every cache key: bump it when a change alters what the stages record."""
+LONG_KEYFRAMES = 3600
+"""Above this many keyframes to perceive, the user is told up front that it will take long."""
 
 @dataclass
 class PerceptionSettings:
@@ -35,6 +37,8 @@ class PerceptionSettings:
     batch_size: int | None = None        # keyframes per batch; None: by device (perceive.profiles.BATCHES)
     max_side: int = 640
     scene_threshold: float | None = None
+    max_seconds: float | None = None
+    """Perceive only the first this many seconds of a video (None: all of it)."""
     device: str | None = None
     models: dict[str, str] = field(default_factory=dict)
     stage_options: dict[str, dict] = field(default_factory=dict)
@@ -45,6 +49,8 @@ class PerceptionSettings:
         unknown = [s for s in self.stages if s not in STAGES]
         if unknown:
             raise ValueError(f"unknown stage(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ValueError(f"--max-seconds must be above 0, not {self.max_seconds:g}")
         self.stages = tuple(s for s in STAGES if s in self.stages)
 
     def cache_key(self, stages: list[Stage]) -> str:
@@ -53,6 +59,7 @@ class PerceptionSettings:
             "version": PIPELINE_VERSION,
             "fps": self.fps, "stages": self.stages, "max_side": self.max_side,
             "scene": self.scene_threshold, "options": self.stage_options,
+            **({"max_seconds": self.max_seconds} if self.max_seconds is not None else {}),
             "models": sorted((s.name, m.backend, m.location) for s in stages for m in s.specs()),
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -115,22 +122,36 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     for stage in stages:
         stage.start(info)
     run.hooks.on_video_start(info)
+    limit = settings.max_seconds if settings.max_seconds is not None and settings.max_seconds < info.duration else None
+    span = info.duration if limit is None else limit   # the seconds this run perceives
+    keyframes = span * settings.fps
+    if keyframes > LONG_KEYFRAMES and any(isinstance(s, FrameStage) for s in stages):
+        run.hooks.on_note(f"{span / 3600:.1f} h of video at {settings.fps:g} fps is {keyframes:,.0f} keyframes "
+                          "to perceive; this takes long on a CPU (--max-seconds or a lower --fps bounds it)")
+    elif span > LONG_KEYFRAMES and info.has_audio and any(isinstance(s, AudioStage) for s in stages):
+        run.hooks.on_note(f"{span / 3600:.1f} h of audio to transcribe in one piece; this takes long and much "
+                          "memory (--max-seconds bounds it)")
 
+    decoded: list[float] = []  # seconds of video each decoded stream covers
     audio_stages = [s for s in stages if isinstance(s, AudioStage)]
     audio_thread = None
     if settings.concurrent_audio and audio_stages:
-        audio_thread = _Worker(lambda: _run_audio(run, audio_stages, info))
+        audio_thread = _Worker(lambda: _run_audio(run, audio_stages, info, limit, decoded))
     else:
-        _run_audio(run, audio_stages, info)
+        _run_audio(run, audio_stages, info, limit, decoded)
 
     frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     try:
         if frame_stages:
-            _run_frames(run, frame_stages, settings, info)
+            decoded.append(_run_frames(run, frame_stages, settings, info, limit, span))
     finally:
         if audio_thread is not None:
             audio_thread.join()
-    run.hooks.on_progress("done", info.duration, info.duration)
+    run.hooks.on_progress("done", span, span)
+    if span < info.duration:
+        run.notes.append(f"perceived only the first {span:.1f} s of {info.duration:.1f} s (--max-seconds)")
+    if decoded and (note := truncation_note(max(decoded), span)):
+        run.notes.append(note)
 
     run.observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
     infos = [m.info() for s in stages for m in s.specs()]
@@ -144,13 +165,15 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     return result
 
 
-def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo) -> None:
-    """Decode the audio track once per audio stage and run the stage on it."""
+def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: float | None,
+               decoded: list[float]) -> None:
+    """Decode the audio track (its first ``limit`` seconds) once per audio stage and run the stage on it;
+    the seconds decoded go to ``decoded``."""
     for stage in stages:
-        run.hooks.on_progress(stage.name, 0.0, info.duration)
+        run.hooks.on_progress(stage.name, 0.0, limit or info.duration)
         t0 = time.perf_counter()
         try:
-            audio = load_audio(info)
+            audio = load_audio(info, max_seconds=limit)
         except AudioUnavailable as exc:
             run.notes.append(f"{stage.name} skipped: {exc}")
             continue
@@ -158,27 +181,34 @@ def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo) -> None:
             run.notes.append(f"{stage.name} skipped: the video has no audio track")
             continue
         run.add("audio", time.perf_counter() - t0)
+        decoded.append(len(audio) / SAMPLE_RATE)
         run.step(stage, "process", 0, stage.process, audio)
         run.step(stage, "finish", 0, stage.finish)
 
 
-def _run_frames(run: _Run, stages: list[FrameStage], settings: PerceptionSettings, info: VideoInfo) -> None:
-    """Feed keyframe batches, decoded ahead in a background thread, through the frame stages in order."""
+def _run_frames(run: _Run, stages: list[FrameStage], settings: PerceptionSettings, info: VideoInfo,
+                limit: float | None, span: float) -> float:
+    """Feed keyframe batches, decoded ahead in a background thread, through the frame stages in order;
+    the seconds of video the keyframes covered."""
     from perceive.profiles import batch_size
 
     size = settings.batch_size or batch_size(stages[0].device, "frames")
-    batches = iter_keyframes(info, settings.fps, size, settings.max_side, settings.scene_threshold)
+    batches = iter_keyframes(info, settings.fps, size, settings.max_side, settings.scene_threshold,
+                             max_seconds=limit)
+    covered = 0.0
     t0 = time.perf_counter()
     for batch in prefetched(batches, settings.prefetch):
         run.add("frames", time.perf_counter() - t0)   # time spent waiting for the decoder
         earlier: list[Observation] = []
         for stage in stages:
-            run.hooks.on_progress(stage.name, batch[0].time, info.duration)
+            run.hooks.on_progress(stage.name, batch[0].time, span)
             earlier += run.step(stage, "process", len(batch), stage.process, batch, earlier, keep=False)
         run.extend(earlier)
+        covered = batch[-1].time + 1 / settings.fps
         t0 = time.perf_counter()
     for stage in stages:
         run.step(stage, "finish", 0, stage.finish)
+    return covered
 
 
 _DONE = object()
@@ -286,3 +316,10 @@ class _Run:
         if keep:
             self.extend(out)
         return out
+
+
+def truncation_note(decoded: float, declared: float) -> str | None:
+    """A note when the decoded frames/audio cover much less than the declared duration, else None."""
+    if declared - decoded <= max(2.0, 0.1 * declared):
+        return None
+    return f"decoded {min(decoded, declared):.1f} s of {declared:.1f} s: the file looks truncated"

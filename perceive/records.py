@@ -7,12 +7,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 SCHEMA_VERSION = 1
 
 StageName = Literal["asr", "detection", "track", "caption", "dense_caption", "action", "note"]
 Weights = Literal["real", "random"]
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print or JSON-encode, for file names that are not UTF-8.
+
+    Linux file names are bytes; Python hands undecodable bytes over as lone
+    surrogates (``os.fsdecode``), which no UTF-8 writer accepts. Those bytes
+    become U+FFFD replacement characters here. Use it wherever a name is shown
+    or serialized, never for the path a file is opened with.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that no file name produced
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 class Box(BaseModel):
@@ -81,6 +95,10 @@ class VideoInfo(BaseModel):
     fps: float
     has_audio: bool
     content_hash: str = ""
+
+    @field_serializer("path")
+    def _printable_path(self, path: str) -> str:
+        return printable(path)  # the record keeps the real path; JSON gets a printable one
 
 
 class Perception(BaseModel):

@@ -7,7 +7,10 @@ programs (a bare GPU machine) :mod:`perceive.decode` reads the video with PyAV o
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
+import select
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -20,6 +23,10 @@ from perceive import decode
 from perceive.records import VideoInfo
 
 SAMPLE_RATE = 16_000
+PROBE_TIMEOUT = 60.0
+"""Seconds ffprobe may take on one file before it counts as unreadable."""
+STALL_TIMEOUT = 120.0
+"""Seconds ffmpeg may go without producing a keyframe (or audio may take, plus 1 s per 10 s of video)."""
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".flv", ".wmv", ".ts"}
 
 
@@ -59,22 +66,59 @@ def probe(path: str | Path) -> VideoInfo:
         raise VideoError(f"{path}: empty file (0 bytes)")
     if not decode.have_ffmpeg():
         return _probe_fallback(p)
-    import ffmpeg
-
-    try:
-        meta = ffmpeg.probe(str(p))
-    except ffmpeg.Error as exc:
-        detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise VideoError(f"{path}: not a readable video ({detail[-1] if detail else 'ffprobe failed'})") from None
+    meta = _ffprobe(p)
     video = next((s for s in meta.get("streams", []) if s.get("codec_type") == "video"), None)
     if video is None:
         raise VideoError(f"{path}: has no video stream")
     has_audio = any(s.get("codec_type") == "audio" for s in meta["streams"])
-    duration = float(meta.get("format", {}).get("duration") or video.get("duration") or 0.0)
-    num, _, den = (video.get("avg_frame_rate") or video.get("r_frame_rate") or "0/1").partition("/")
-    fps = float(num) / float(den or 1) if float(den or 1) else 0.0
-    return VideoInfo(path=str(p), duration=duration, width=int(video["width"]), height=int(video["height"]),
-                     fps=round(fps, 3), has_audio=has_audio, content_hash=content_hash(p))
+    try:
+        duration = float(meta.get("format", {}).get("duration") or video.get("duration") or 0.0)
+        width, height = int(video["width"]), int(video["height"])
+        num, _, den = (video.get("avg_frame_rate") or video.get("r_frame_rate") or "0/1").partition("/")
+        fps = float(num) / float(den or 1) if float(den or 1) else 0.0
+    except (KeyError, TypeError, ValueError):
+        raise VideoError(f"{path}: not a readable video (its video stream has no usable size or timing)") from None
+    if width <= 0 or height <= 0:
+        raise VideoError(f"{path}: not a readable video (frame size {width}x{height})")
+    try:
+        digest = content_hash(p)
+    except OSError as exc:
+        raise VideoError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return VideoInfo(path=str(p), duration=max(0.0, duration), width=width, height=height,
+                     fps=round(fps, 3), has_audio=has_audio, content_hash=digest)
+
+
+_INPUT = "videochat-input"
+"""Stands in for the input path while ffmpeg-python builds a command: it cannot hash a non-UTF-8 name."""
+
+
+def _file_arg(path: str | Path) -> str:
+    """``path`` as an ffmpeg input: ``file:`` so a name like ``-x.mp4`` or ``http:x.mp4`` stays a local file."""
+    return f"file:{path}"
+
+
+def _ffmpeg_command(stream, path: str | Path, loglevel: str = "error") -> list[str]:
+    """The ffmpeg command line of an ffmpeg-python ``stream`` built on ``ffmpeg.input(_INPUT)``."""
+    args = [_file_arg(path) if a == _INPUT else a for a in stream.get_args()]
+    return ["ffmpeg", "-nostdin", "-loglevel", loglevel, *args]
+
+
+def _ffprobe(path: Path) -> dict:
+    """ffprobe's JSON for ``path`` (format and streams), bounded by :data:`PROBE_TIMEOUT`."""
+    cmd = ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", "-i", _file_arg(path)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=PROBE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise VideoError(f"{path}: not a readable video (ffprobe gave no answer in {PROBE_TIMEOUT:.0f} s)") from None
+    detail = done.stderr.decode(errors="replace").strip().splitlines()
+    try:
+        meta = json.loads(done.stdout or b"{}")
+    except ValueError:
+        meta = {}
+    if done.returncode != 0 or not meta.get("streams"):
+        reason = detail[-1] if detail else "ffprobe found no streams"
+        raise VideoError(f"{path}: not a readable video ({reason})")
+    return meta
 
 
 def _probe_fallback(p: Path) -> VideoInfo:
@@ -93,20 +137,24 @@ def _output_size(info: VideoInfo, max_side: int) -> tuple[int, int]:
 
 
 def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_side: int = 640,
-                   scene_threshold: float | None = None) -> Iterator[list[Frame]]:
+                   scene_threshold: float | None = None, max_seconds: float | None = None) -> Iterator[list[Frame]]:
     """Yield batches of keyframes sampled at ``fps`` (or at scene changes) with their timestamps.
 
     With ``scene_threshold`` (0..1), frames whose scene-change score exceeds it are
     kept in addition to the regular samples; their exact times come from ffmpeg's
     ``showinfo`` filter. Decoding errors in the stream (corrupt frames) are skipped.
+    Frames are scaled to ``max_side`` inside ffmpeg, so a huge frame never reaches
+    Python at full size. If ffmpeg produces nothing for :data:`STALL_TIMEOUT`
+    seconds while a frame is awaited, it is stopped and :class:`VideoError` raised.
+    With ``max_seconds``, only the first ``max_seconds`` of the video are decoded.
     """
     width, height = _output_size(info, max_side)
     if not decode.have_ffmpeg():
-        yield from _batched(decode.keyframes_fallback(info.path, fps, (width, height)), batch_size)
+        yield from _batched(decode.keyframes_fallback(info.path, fps, (width, height)), batch_size, max_seconds)
         return
     import ffmpeg
 
-    stream = ffmpeg.input(info.path, err_detect="ignore_err")
+    stream = ffmpeg.input(_INPUT, **_input_options(max_seconds))
     if scene_threshold is None:
         stream = stream.filter("fps", fps=fps)
     else:
@@ -114,8 +162,8 @@ def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_s
         stream = stream.filter("select", select).filter("showinfo")
     stream = stream.filter("scale", width, height)
     args = stream.output("pipe:", format="rawvideo", pix_fmt="rgb24", vsync="vfr" if scene_threshold else "cfr")
-    proc = subprocess.Popen(["ffmpeg", "-nostdin", "-loglevel", "info" if scene_threshold else "error",
-                             *args.get_args()], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(_ffmpeg_command(args, info.path, "info" if scene_threshold else "error"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     times: list[float] = []
     reader = threading.Thread(target=_collect_showinfo_times, args=(proc.stderr, times), daemon=True)
     reader.start()
@@ -124,8 +172,8 @@ def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_s
     index = 0
     try:
         while True:
-            buf = proc.stdout.read(frame_bytes)
-            if len(buf) < frame_bytes:
+            buf = _read_frame(proc.stdout.fileno(), frame_bytes, info.path)
+            if buf is None:
                 break
             image = np.frombuffer(buf, np.uint8).reshape(height, width, 3)
             if scene_threshold is None:
@@ -146,15 +194,31 @@ def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_s
         proc.wait()
 
 
-def _batched(frames, batch_size: int) -> Iterator[list[Frame]]:
+def _batched(frames, batch_size: int, max_seconds: float | None = None) -> Iterator[list[Frame]]:
     batch: list[Frame] = []
     for t, image in frames:
+        if max_seconds is not None and t >= max_seconds:
+            break
         batch.append(Frame(time=t, image=image))
         if len(batch) == batch_size:
             yield batch
             batch = []
     if batch:
         yield batch
+
+
+def _read_frame(fd: int, size: int, path: str) -> bytes | None:
+    """Read exactly ``size`` bytes from ffmpeg's pipe; None at its end; VideoError if it stalls."""
+    buf = bytearray()
+    while len(buf) < size:
+        ready, _, _ = select.select([fd], [], [], STALL_TIMEOUT)
+        if not ready:
+            raise VideoError(f"{path}: ffmpeg produced no frame for {STALL_TIMEOUT:.0f} s; gave up")
+        chunk = os.read(fd, min(size - len(buf), 1 << 20))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
 
 
 _PTS_TIME = re.compile(rb"pts_time:\s*([0-9.]+)")
@@ -167,24 +231,35 @@ def _collect_showinfo_times(stderr, times: list[float]) -> None:
             times.append(float(m.group(1)))
 
 
-def load_audio(info: VideoInfo, sample_rate: int = SAMPLE_RATE) -> np.ndarray | None:
-    """The audio track as 16 kHz mono float32 in [-1, 1], or ``None`` when the video has no audio."""
+def _input_options(max_seconds: float | None) -> dict:
+    """ffmpeg input options: skip corrupt data; read at most ``max_seconds`` of the file when given."""
+    return {"err_detect": "ignore_err", **({"t": f"{max_seconds:g}"} if max_seconds is not None else {})}
+
+
+def load_audio(info: VideoInfo, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray | None:
+    """The audio track as 16 kHz mono float32 in [-1, 1], or ``None`` when the video has no audio.
+
+    With ``max_seconds``, only the first ``max_seconds`` of the track are decoded.
+    """
     if not info.has_audio:
         return None
     if not decode.have_ffmpeg():
         audio = decode.audio_fallback(info.path, sample_rate)
         if audio is None:
             raise AudioUnavailable("cannot decode audio without the ffmpeg program or PyAV (pip install av)")
-        return audio
+        return audio[: int(max_seconds * sample_rate)] if max_seconds is not None else audio
     import ffmpeg
 
+    stream = (ffmpeg.input(_INPUT, **_input_options(max_seconds))
+              .output("pipe:", format="s16le", acodec="pcm_s16le", ac=1, ar=sample_rate))
+    limit = STALL_TIMEOUT + min(info.duration, max_seconds or info.duration) / 10
     try:
-        out, _ = (
-            ffmpeg.input(info.path, err_detect="ignore_err")
-            .output("pipe:", format="s16le", acodec="pcm_s16le", ac=1, ar=sample_rate)
-            .run(cmd=["ffmpeg", "-nostdin"], capture_stdout=True, capture_stderr=True)
-        )
-    except ffmpeg.Error as exc:
-        detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
-        raise VideoError(f"{info.path}: cannot decode audio ({detail[-1] if detail else 'ffmpeg failed'})") from None
-    return np.frombuffer(out, np.int16).astype(np.float32) / 32768.0
+        done = subprocess.run(_ffmpeg_command(stream, info.path), capture_output=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        raise VideoError(f"{info.path}: decoding the audio took over {limit:.0f} s; gave up") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip().splitlines()
+        raise VideoError(f"{info.path}: cannot decode audio ({detail[-1] if detail else 'ffmpeg failed'})")
+    audio = np.frombuffer(done.stdout, np.int16).astype(np.float32)
+    audio *= 1 / 32768.0  # in place: an hour of audio is 230 MB as float32
+    return audio

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from perceive.asr import TRANSLATION, UNTRANSCRIBED
-from perceive.records import ModelInfo, Observation, Perception, VideoInfo
+from perceive.records import ModelInfo, Observation, Perception, VideoInfo, printable
 from prompting.language import language_name
 from prompting.speech import SpeechFacts, silences, speech_facts
 
@@ -171,7 +171,7 @@ class Header:
         """The header as lines of context text."""
         v = self.video
         audio = "with audio" if v.has_audio else "no audio"
-        lines = [f"Video file name (not evidence of the content): {one_line(Path(v.path).name)}",
+        lines = [f"Video file name (not evidence of the content): {one_line(printable(Path(v.path).name))}",
                  f"Duration: {v.duration:.1f} s ({v.width}x{v.height}, {v.fps:g} fps video, {audio})",
                  f"Keyframes: sampled at {self.fps_sampled:g} per second"]
         lines += [f"Model {one_line(m.describe())}" for m in self.models]
