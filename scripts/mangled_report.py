@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import signal
 import sys
 import tempfile
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                        *fps, *models, *extra]
                 code, seconds, rss, stdout, stderr = run(cmd, args.timeout, env)
                 record = json.loads(out.read_text().splitlines()[0]) if out.exists() and out.read_text() else None
-                line = outcome(code, stdout, stderr, record)
+                line = outcome(code, stdout, stderr, record).replace(f"{work / 'corpus'}/", "")
                 good = expected(item, code, line)
                 failures += not good
                 rows.append(f"| {item.name} | {command} | {'-' if code is None else code} | {seconds:.1f} | "
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| file | command | exit | s | peak RSS MB | outcome | as expected |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
 
 
