@@ -6,7 +6,7 @@ Each (file, command) pair runs as its own process, offline, under a time limit,
 with tiny random-weight models for the visual stages (the weights are not what
 is tested) and the default offline ASR; ``ask`` talks to a local fake
 OpenAI-compatible server (tests/fake_llm.py), so no LLM runtime is needed. A row
-gives the exit code, the wall time, the peak RSS of the largest process
+gives the exit code, the wall and CPU time, the peak RSS of the largest process
 (videochat or one of its ffmpeg children) and the outcome: the ``error:`` line,
 the truncation note, or ``ok``; TRACEBACK or TIMEOUT mark a failure. Every
 command gets a fresh perception cache, so each one pays for its own perception.
@@ -37,8 +37,12 @@ LONG_FPS = {"three-hours.mp4": 0.01, "three-hours-silence.mp4": 0.01}
 keyframes would measure the detector, not robustness; the audio is decoded whole either way."""
 
 
-def run(cmd: list[str], timeout: float, env: dict) -> tuple[int | None, float, float, str, str]:
-    """Run ``cmd`` in its own process group: (exit code or None on timeout, seconds, peak RSS MB, out, err)."""
+def run(cmd: list[str], timeout: float, env: dict) -> tuple[int | None, float, float, float, str, str]:
+    """Run ``cmd`` in its own process group.
+
+    Returns (exit code or None on timeout, wall seconds, CPU seconds, peak RSS MB, stdout, stderr); CPU
+    time and RSS include the children it waited for (ffmpeg).
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         pid = os.posix_spawnp(cmd[0], cmd, env, file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1),
@@ -57,7 +61,7 @@ def run(cmd: list[str], timeout: float, env: dict) -> tuple[int | None, float, f
             time.sleep(0.1)
         seconds = time.perf_counter() - start
         out.seek(0), err.seek(0)
-        return code, seconds, usage.ru_maxrss / 1024, out.read().decode(errors="replace"), \
+        return code, seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode(errors="replace"), \
             err.read().decode(errors="replace")
 
 
@@ -108,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     # RSS from its parent's (Linux keeps the larger of the two across exec)
     make = ("import json, sys; from perceive.tiny import make_tiny_models; "
             "print(json.dumps({r: str(p) for r, p in make_tiny_models(sys.argv[1], sys.argv[2:]).items()}))")
-    code, _, _, stdout, stderr = run([sys.executable, "-c", make, str(work / "tiny"), "detector", "captioner",
+    code, _, _, _, stdout, stderr = run([sys.executable, "-c", make, str(work / "tiny"), "detector", "captioner",
                                       "action"], 600, env)
     if code != 0:
         print(f"error: cannot build the tiny models: {stderr.strip().splitlines()[-1:]}", file=sys.stderr)
@@ -128,19 +132,19 @@ def main(argv: list[str] | None = None) -> int:
                 question = ["What happens in the video?"] if command == "ask" else []
                 cmd = [sys.executable, "-m", "chat.cli", command, str(item.path), *question, "--offline",
                        *fps, *models, *extra]
-                code, seconds, rss, stdout, stderr = run(cmd, args.timeout, env)
+                code, seconds, cpu, rss, stdout, stderr = run(cmd, args.timeout, env)
                 record = json.loads(out.read_text().splitlines()[0]) if out.exists() and out.read_text() else None
                 line = outcome(code, stdout, stderr, record).replace(f"{work / 'corpus'}/", "")
                 good = expected(item, code, line)
                 failures += not good
-                rows.append(f"| {item.name} | {command} | {'-' if code is None else code} | {seconds:.1f} | "
+                rows.append(f"| {item.name} | {command} | {'-' if code is None else code} | {seconds:.1f} | {cpu:.1f} | "
                             f"{rss:.0f} | {line.replace('|', '/')} | {'yes' if good else '**NO**'} |")
                 print(rows[-1], file=sys.stderr, flush=True)
     print(f"Mangled-video report, {date.today()}: {cpu_model()}, {len(os.sched_getaffinity(0))} cores, "
           f"Python {platform.python_version()}; "
           f"fps {LONG_FPS} for the 3-hour files, else 1; per-command limit {args.timeout:.0f} s.\n")
-    print("| file | command | exit | s | peak RSS MB | outcome | as expected |")
-    print("|---|---|---|---|---|---|---|")
+    print("| file | command | exit | wall s | CPU s | peak RSS MB | outcome | as expected |")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     shutil.rmtree(work, ignore_errors=True)
     return 1 if failures else 0
