@@ -20,7 +20,7 @@ from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
 from perceive.video import iter_keyframes, load_audio, probe
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 """Part of every cache key: bump it when a change alters what the stages record."""
 
 ProgressFn = Callable[[str, float, float], None]
@@ -52,7 +52,7 @@ class PerceptionSettings:
             "version": PIPELINE_VERSION,
             "fps": self.fps, "stages": self.stages, "max_side": self.max_side,
             "scene": self.scene_threshold, "options": self.stage_options,
-            "models": sorted((s.name, s.spec.backend, s.spec.location) for s in stages),
+            "models": sorted((s.name, s.spec.backend, s.spec.location) for s in stages if s.spec),
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -70,7 +70,7 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
     for name in settings.stages:
         role = STAGES[name][0]
         try:
-            spec = resolve(role, settings.models)
+            spec = resolve(role, settings.models) if role else None
         except ModelUnavailable as exc:
             notes.append(f"{name} skipped: model not available; {exc}")
             continue
@@ -127,7 +127,8 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     report("done", info.duration, info.duration)
 
     observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
-    models = list({(s.info().role, s.info().name): s.info() for s in stages}.values())
+    infos = [s.info() for s in stages if s.spec]
+    models = list({(i.role, i.name): i for i in infos}.values())
     return Perception(video=info, fps_sampled=settings.fps, models=models,
                       observations=observations, notes=notes,
                       timings={k: round(v, 3) for k, v in timings.items()})

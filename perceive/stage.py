@@ -21,9 +21,9 @@ class Stage(ABC):
     """Base of every perception stage."""
 
     name: ClassVar[str]          # stage name used by --stages and in records
-    role: ClassVar[str]          # registry role of its model
+    role: ClassVar[str | None]   # registry role of its model (None: the stage needs no model)
 
-    def __init__(self, model: ResolvedModel, device: str = "cpu"):
+    def __init__(self, model: ResolvedModel | None, device: str = "cpu"):
         self.spec = model
         self.device = device
 
