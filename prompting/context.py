@@ -7,23 +7,31 @@ timeline in time order. Every line is one of these kinds::
     Duration: 12.0 s (640x360, 25 fps video, with audio)
     Keyframes: sampled at 1 per second
     Model detector: yolo11n.pt (ultralytics), real weights
-    Note: dense_caption skipped: ...
+    Note: dense_caption ran on detected regions only
+    Fact: person visible 0:03-0:10: 1 appearance, up to 2 at once
+    Fact: No image captions: clothes, colours and setting are unknown
     Timeline (times in seconds from the start; speech spans in m:ss):
     Second 3: a man riding a bike; objects: 2 person (left, center), 1 car (right); person #3 enters.
+    Seconds 4-6: objects: 1 person (center).
     Dense captions at second 5: person (left): "a man in a red shirt"; car (right): "a parked car"
     Action 0-4 s: riding a bike (0.82), skateboarding (0.05)
+    Text 0:03-0:08 (top center): "Anyone know what this pocket is for?"
     Speech 0:03-0:06: "Watch this!"
     Note at second 7: scene change
 
 ``Second N`` lines cover the keyframes in ``[N, N+1)`` s: their caption(s)
 (several separated by `` / ``), the detections of the frame that saw the most
 of each label with a count and position words (left to right), and tracked
-objects that enter or leave. ``Dense captions`` are region captions, about
+objects that enter or leave; consecutive seconds with the same text merge into
+one ``Seconds A-B`` line. ``Fact`` lines (:mod:`prompting.facts`) sum up the
+whole timeline and say what a stage that did not run leaves unknown (they
+replace the notes of stages skipped for want of a model). ``Text`` lines are
+on-screen text spans (``m:ss``) with a position word. ``Dense captions`` are region captions, about
 every 5 s. Spans of ``Action`` windows are seconds; ``Speech`` spans are
 ``m:ss`` (start rounded down, end rounded up). At equal times the order is:
-second, dense captions, action, speech, note.
+second, dense captions, action, text, speech, note.
 
-Speech and region captions are untrusted text from the video, so they are
+Speech, on-screen text and region captions are untrusted text from the video, so they are
 written as JSON string literals: quotes and backslashes are escaped, and any
 line break (``\\n``, ``\\r``, ``\\u2028`` ...) is collapsed to a space, so a
 transcript can never start a line of its own. Every other piece of model text
@@ -40,10 +48,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from perceive.records import Observation, Perception
+from perceive.records import Box, Observation, Perception
 
 TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:ss):"
-KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "speech": 3, "note": 4, "summary": 5}
+KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "text": 3, "speech": 4, "note": 5, "summary": 6}
 
 
 class Cleaner(Protocol):
@@ -195,7 +203,24 @@ def _second_lines(perception: Perception, cleanup: Cleaner | None) -> list[Line]
         cleaned = [one_line(c) for c in cleanup.clean(tags)]
         if len(cleaned) == len(tags):
             tags = [c or t for c, t in zip(cleaned, tags)]
-    return [Line(s.time, None, "second", f"Second {s.time}: {t}") for s, t in zip(seconds, tags)]
+    return merge_seconds([Line(s.time, None, "second", f"Second {s.time}: {t}") for s, t in zip(seconds, tags)])
+
+
+def merge_seconds(lines: list[Line]) -> list[Line]:
+    """Consecutive ``Second`` lines with the same text become one ``Seconds A-B:`` line.
+
+    Only lines next to each other in ``lines`` merge (a second with other
+    content in between keeps them apart): ``Seconds 9-18: 1 person (center).``
+    """
+    out: list[Line] = []
+    for line in lines:
+        last = out[-1] if out else None
+        if last is not None and last.kind == line.kind == "second" and last.body == line.body:
+            text = f"Seconds {secs(last.start)}-{secs(line.start)}: {line.body}"
+            out[-1] = Line(last.start, line.start, "second", text)
+        else:
+            out.append(line)
+    return out
 
 
 def _dense_lines(perception: Perception) -> list[Line]:
@@ -232,6 +257,34 @@ def _action_lines(perception: Perception) -> list[Line]:
             for (start, end), texts in sorted(windows.items())]
 
 
+def _text_lines(perception: Perception) -> list[Line]:
+    """On-screen text spans: texts with the same span in one line, in reading order, quoted like speech.
+
+    ``Text 0:00-0:05 (top center): "Anyone know what this pocket is for?"``
+    """
+    groups: dict[tuple[float, float], list[Observation]] = defaultdict(list)
+    for o in perception.by_stage("ocr"):
+        if one_line(o.text):
+            groups[(o.start, o.end if o.end is not None else o.start)].append(o)
+    lines = []
+    for (start, end), found in sorted(groups.items()):
+        found.sort(key=lambda o: (o.box.y1, o.box.x1) if o.box else (0.5, 0.5))
+        boxes = [o.box for o in found if o.box]
+        where = (Box(x1=min(b.x1 for b in boxes), y1=min(b.y1 for b in boxes), x2=max(b.x2 for b in boxes),
+                     y2=max(b.y2 for b in boxes)).position() if boxes else _position(found[0]))
+        span = clock(start) + (f"-{clock(end, up=True)}" if clock(end, up=True) != clock(start) else "")
+        place = f" ({where})" if where else ""
+        lines.append(Line(start, end, "text", f"Text {span}{place}: {quote(' '.join(o.text for o in found))}"))
+    return lines
+
+
+def fact_lines(perception: Perception) -> list[str]:
+    """``Fact:`` header lines: presence, shots, speech and what is unknown (see :mod:`prompting.facts`)."""
+    from prompting.facts import timeline_facts   # facts uses this module's helpers
+
+    return [f"Fact: {one_line(f.text)}" for f in timeline_facts(perception)]
+
+
 def _note_lines(perception: Perception) -> list[Line]:
     return [Line(o.start, o.end, "note", f"Note at second {secs(o.start)}: {one_line(o.text)}")
             for o in perception.by_stage("note")]
@@ -240,7 +293,7 @@ def _note_lines(perception: Perception) -> list[Line]:
 def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Line]:
     """Every observation as context lines, in time order."""
     lines = (_second_lines(perception, cleanup) + _dense_lines(perception) + _action_lines(perception)
-             + _speech_lines(perception) + _note_lines(perception))
+             + _text_lines(perception) + _speech_lines(perception) + _note_lines(perception))
     return sorted(lines, key=lambda line: (line.start, KIND_ORDER[line.kind]))
 
 
@@ -253,8 +306,8 @@ def header(perception: Perception) -> list[str]:
              f"Keyframes: sampled at {perception.fps_sampled:g} per second"]
     lines += [f"Model {one_line(m.describe())}" for m in perception.models]
     # a note's first clause is enough for the LLM; how to provide a model is for the user
-    lines += [f"Note: {one_line(n.split(';')[0])}" for n in perception.notes]
-    return lines
+    lines += [f"Note: {one_line(n.split(';')[0])}" for n in perception.notes if "model not available" not in n]
+    return lines + fact_lines(perception)   # the facts say what a skipped stage leaves unknown
 
 
 def render(head: list[str], lines: list[Line]) -> str:
@@ -272,9 +325,11 @@ _NUM = r"(\d+(?:\.\d+)?)"
 _CLOCK = r"((?:\d+:)?\d+:\d\d)"
 _PATTERNS = [
     ("second", re.compile(rf"^Second {_NUM}: ")),
+    ("second", re.compile(rf"^Seconds {_NUM}-{_NUM}: ")),
     ("dense", re.compile(rf"^Dense captions at second {_NUM}: ")),
     ("action", re.compile(rf"^Action {_NUM}-{_NUM} s: ")),
     ("speech", re.compile(rf"^Speech {_CLOCK}(?:-{_CLOCK})?: ")),
+    ("text", re.compile(rf"^Text {_CLOCK}(?:-{_CLOCK})?(?: \([a-z ]+\))?: ")),
     ("note", re.compile(rf"^Note at second {_NUM}: ")),
 ]
 
@@ -293,7 +348,7 @@ def parse_line(text: str) -> Line | None:
         if not m:
             continue
         values = [g for g in m.groups() if g is not None]
-        times = [_clock_seconds(g) if kind == "speech" else float(g) for g in values]
+        times = [_clock_seconds(g) if kind in ("speech", "text") else float(g) for g in values]
         return Line(times[0], times[1] if len(times) > 1 else None, kind, text)
     return None
 
