@@ -154,8 +154,10 @@ def video_context(video: Path, settings, cleanup: Optional[bool]):
         except ModelUnavailable as exc:
             if cleanup:
                 raise
-            notes.append(f"cleanup skipped: {exc}")
-    for note in notes:
+            notes.append(f"cleanup skipped: model not available; {exc}")
+    from perceive.pipeline import missing_models_line
+
+    for note in missing_models_line(notes):
         err_console.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
     return perception, build_context(perception, cleanup=cleaner)
 

@@ -78,6 +78,19 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
     return stages, notes
 
 
+def missing_models_line(notes: list[str]) -> list[str]:
+    """The notes to print before an answer: the stages skipped for want of a model as ONE line, others as they are.
+
+    ``offline: no weights for caption, dense_caption, action; `videochat models` says how to add them``;
+    the full notes (which model, how to provide it) stay in ``videochat models`` and the perception record.
+    """
+    missing = [n.split(" skipped", 1)[0] for n in notes if " skipped: model not available" in n]
+    rest = [n for n in notes if " skipped: model not available" not in n]
+    if not missing:
+        return rest
+    return [f"offline: no weights for {', '.join(missing)}; `videochat models` says how to add them", *rest]
+
+
 def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
                    stages: list[Stage] | None = None, notes: list[str] | None = None,
                    progress: ProgressFn | None = None, info: VideoInfo | None = None) -> Perception:
