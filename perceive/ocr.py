@@ -42,7 +42,7 @@ def normalize(text: str) -> str:
 def same_text(a: str, b: str, min_ratio: float = 0.85) -> bool:
     """Whether two readings are the same text: equal digits and at least ``min_ratio`` similar otherwise.
 
-    Small recognition slips ("Manifest0" / "Manifesto") match; a timecode or a
+    Small recognition slips ("Manifesto ofthe" / "Manifesto of the") match; a timecode or a
     countdown whose digits moved on does not.
     """
     a, b = normalize(a), normalize(b)
@@ -128,6 +128,32 @@ def read_frame(engine: Any, image: np.ndarray, min_score: float = 0.6, min_side:
         box = Box(x1=max(0.0, min(xs) / w), y1=max(0.0, min(ys) / h),
                   x2=min(1.0, max(xs) / w), y2=min(1.0, max(ys) / h))
         out.append(Reading(text, box, float(score)))
+    return join_rows(out)
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    """Two boxes on one text row: they overlap vertically by half the lower one and are close sideways."""
+    overlap = min(a.y2, b.y2) - max(a.y1, b.y1)
+    height = min(a.y2 - a.y1, b.y2 - b.y1)
+    gap = max(a.x1, b.x1) - min(a.x2, b.x2)
+    return height > 0 and overlap >= 0.5 * height and gap <= 2.0 * height
+
+
+def join_rows(readings: list[Reading]) -> list[Reading]:
+    """Pieces of one text row (the detector may cut "OPEN DAILY" in two) joined left to right;
+    the rows in reading order, top to bottom."""
+    rows: list[list[Reading]] = []
+    for r in sorted(readings, key=lambda r: r.box.x1):
+        row = next((row for row in rows if _same_row(row[-1].box, r.box)), None)
+        if row is None:
+            rows.append([r])
+        else:
+            row.append(r)
+    out = []
+    for row in rows:
+        box = Box(x1=min(r.box.x1 for r in row), y1=min(r.box.y1 for r in row),
+                  x2=max(r.box.x2 for r in row), y2=max(r.box.y2 for r in row))
+        out.append(Reading(" ".join(r.text for r in row), box, min(r.score for r in row)))
     return sorted(out, key=lambda r: (r.box.y1, r.box.x1))
 
 
