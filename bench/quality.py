@@ -5,7 +5,13 @@
   ``videogrep_manifesto.mp4`` against the ``.srt`` beside it;
 * QA accuracy on ``dev_questions.jsonl``: each clip is perceived (cached) with
   the configured models, its context built, and every question asked of the
-  local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`.
+  local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`;
+* context recall: the share of each gold answer's content words (normalized,
+  stopwords dropped) found in the context the LLM was given -- whether the
+  answer was there to be found at all.
+
+The real YOLO11n INT8 TFLite detector in ``../shared/models`` is used when it
+is there and no detector is configured (``--no-shared-detector`` turns it off).
 
 Per item and overall results go to the terminal, the same to ``--json``.
 """
@@ -25,9 +31,18 @@ from rich.table import Table
 
 from bench.records import Machine
 from bench.runner import CLIPS, MODEL_DIR, MODEL_SETS, model_overrides
-from bench.scoring import score_answer, srt_text, word_error_rate
+from bench.scoring import STOPWORDS, normalize, score_answer, srt_text, word_error_rate
 
 MANIFESTO = "videogrep_manifesto.mp4"
+SHARED_DETECTOR = CLIPS.parent / "models" / "yolo11n-int8-tflite" / "yolo11n_int8.tflite"
+
+
+def context_recall(reference: str, context: str) -> float:
+    """Share of the reference's content words (normalized, no stopwords) that occur in ``context``."""
+    wanted = set(normalize(reference).split()) - STOPWORDS
+    if not wanted:
+        return 1.0
+    return len(wanted & set(normalize(context).split())) / len(wanted)
 
 
 class WerItem(BaseModel):
@@ -51,6 +66,7 @@ class QaItem(BaseModel):
     reference: str
     answer: str
     recall: float
+    context_recall: float = 0.0
     exact: bool
     correct: bool
     rule: str
@@ -70,6 +86,9 @@ class QualityRun(BaseModel):
     qa: list[QaItem] = []
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = {}
+    context_recall: float | None = None
+    context_recall_by_kind: dict[str, float] = {}
+    stages: list[str] = []
 
 
 def grid_references(clips: Path = CLIPS) -> dict[str, str]:
@@ -139,7 +158,7 @@ def dev_questions(clips: Path = CLIPS) -> list[dict]:
 
 
 def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max_tokens: int,
-               threshold: float, cleanup: bool) -> None:
+               threshold: float, cleanup: bool, stages: tuple[str, ...] | None = None) -> None:
     """Ask every dev question about its clip's context with the local LLM; score each answer."""
     from chat.llm import LLMSettings, load_llm
     from chat.session import ChatSession
@@ -151,7 +170,8 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
 
     llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens))
     run.model_info.append(llm.describe())
-    settings = PerceptionSettings(models=overrides)
+    settings = PerceptionSettings(models=overrides, **({"stages": stages} if stages else {}))
+    run.stages = list(settings.stages)
     cleaner = None
     if cleanup:
         try:
@@ -174,6 +194,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
         score = score_answer(item["a"], answer, threshold)
         run.qa.append(QaItem(clip=clip, kind=item.get("kind", ""), question=item["q"], reference=item["a"],
                              answer=answer, recall=score.recall, exact=score.exact, correct=score.correct,
+                             context_recall=round(context_recall(item["a"], session.last_context or ""), 3),
                              rule=score.rule, seconds=round(time.perf_counter() - start, 2)))
         console.print(f"  {clip}: {item['q']} -> {'correct' if score.correct else 'wrong'}", highlight=False)
     if run.qa:
@@ -181,6 +202,8 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
         for kind in sorted({q.kind for q in run.qa}):
             of_kind = [q for q in run.qa if q.kind == kind]
             run.accuracy_by_kind[kind] = round(sum(q.correct for q in of_kind) / len(of_kind), 3)
+            run.context_recall_by_kind[kind] = round(sum(q.context_recall for q in of_kind) / len(of_kind), 3)
+        run.context_recall = round(sum(q.context_recall for q in run.qa) / len(run.qa), 3)
 
 
 def wer_table(run: QualityRun) -> Table:
@@ -198,11 +221,11 @@ def wer_table(run: QualityRun) -> Table:
 
 def qa_table(run: QualityRun) -> Table:
     """Per question: the reference, the answer, content-word recall and the verdict."""
-    table = Table("clip", "kind", "question", "reference", "answer", "recall", "ok", title="QA accuracy",
-                  title_justify="left")
+    table = Table("clip", "kind", "question", "reference", "answer", "recall", "ctx recall", "ok",
+                  title="QA accuracy", title_justify="left")
     for q in run.qa:
         table.add_row(q.clip, q.kind, q.question, _short(q.reference), _short(q.answer), f"{q.recall:.2f}",
-                      "yes" if q.correct else "no")
+                      f"{q.context_recall:.2f}", "yes" if q.correct else "no")
     return table
 
 
@@ -225,6 +248,8 @@ def main(
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 96,
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
     online: Annotated[bool, typer.Option("--online", help="Allow downloads (default: offline).")] = False,
+    stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated perception stages (default: all).")] = None,
+    no_shared_detector: Annotated[bool, typer.Option("--no-shared-detector", help="Do not use ../shared/models' YOLO11n TFLite as the detector.")] = False,
 ):
     """Score ASR (word error rate) and QA (answer accuracy) on the shared clips."""
     from perceive.models import set_offline
@@ -237,6 +262,8 @@ def main(
     if not online:
         set_offline(True)
     overrides = model_overrides(models, model_dir)
+    if models == "configured" and not no_shared_detector and SHARED_DETECTOR.exists() and "detector" not in overrides:
+        overrides["detector"] = str(SHARED_DETECTOR)
     run = QualityRun(models=models)
     if not skip_asr:
         console.print("[bold]ASR[/]")
@@ -244,11 +271,14 @@ def main(
         console.print(wer_table(run))
     if not skip_qa:
         console.print("[bold]QA[/]")
-        qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup)
+        qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup,
+                   stages=tuple(s.strip() for s in stages.split(",")) if stages else None)
         console.print(qa_table(run))
         by_kind = ", ".join(f"{k} {v:.0%}" for k, v in run.accuracy_by_kind.items())
         if run.accuracy is not None:
             console.print(f"[bold]QA accuracy {run.accuracy:.0%}[/] of {len(run.qa)} ({by_kind})", highlight=False)
+            recall = ", ".join(f"{k} {v:.0%}" for k, v in run.context_recall_by_kind.items())
+            console.print(f"[bold]Context recall {run.context_recall:.0%}[/] ({recall})", highlight=False)
     for line in run.model_info:
         console.print(f"[dim]model {line}[/]", highlight=False)
     for note in run.notes:
