@@ -158,8 +158,11 @@ def dev_questions(clips: Path = CLIPS) -> list[dict]:
 
 
 def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max_tokens: int,
-               threshold: float, cleanup: bool, stages: tuple[str, ...] | None = None) -> None:
-    """Ask every dev question about its clip's context with the local LLM; score each answer."""
+               threshold: float, cleanup: bool, stages: tuple[str, ...] | None = None, ask: bool = True) -> None:
+    """Ask every dev question about its clip's context with the local LLM; score each answer.
+
+    Without ``ask`` no LLM is loaded: only the context recall of the whole context is measured.
+    """
     from chat.llm import LLMSettings, load_llm
     from chat.session import ChatSession
     from perceive.cache import perceive_cached
@@ -168,8 +171,9 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
     from prompting.cleanup import Cleanup
     from prompting.context import build_context
 
-    llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens))
-    run.model_info.append(llm.describe())
+    llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens)) if ask else None
+    if llm is not None:
+        run.model_info.append(llm.describe())
     settings = PerceptionSettings(models=overrides, **({"stages": stages} if stages else {}))
     run.stages = list(settings.stages)
     cleaner = None
@@ -180,28 +184,32 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
         except ModelUnavailable as exc:
             run.notes.append(f"cleanup skipped: {exc}")
     sessions: dict[str, ChatSession] = {}
+    contexts: dict[str, str] = {}
     for item in dev_questions():
         clip = item["clip"]
         if clip not in sessions:
             perception = perceive_cached(CLIPS / clip, settings)
             run.notes += [n for n in perception.notes if n not in run.notes]
             run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
-            sessions[clip] = ChatSession(llm, build_context(perception, cleanup=cleaner), perception.fps_sampled)
+            contexts[clip] = build_context(perception, cleanup=cleaner)
+            sessions[clip] = ChatSession(llm, contexts[clip], perception.fps_sampled)
         session = sessions[clip]
         session.reset()  # every question stands alone
         start = time.perf_counter()
-        answer = session.ask(item["q"])
+        answer = session.ask(item["q"]) if llm is not None else ""
         score = score_answer(item["a"], answer, threshold)
+        seen = session.last_context if llm is not None else contexts[clip]   # what the LLM was given
         run.qa.append(QaItem(clip=clip, kind=item.get("kind", ""), question=item["q"], reference=item["a"],
                              answer=answer, recall=score.recall, exact=score.exact, correct=score.correct,
-                             context_recall=round(context_recall(item["a"], session.last_context or ""), 3),
+                             context_recall=round(context_recall(item["a"], seen or ""), 3),
                              rule=score.rule, seconds=round(time.perf_counter() - start, 2)))
         console.print(f"  {clip}: {item['q']} -> {'correct' if score.correct else 'wrong'}", highlight=False)
     if run.qa:
-        run.accuracy = round(sum(q.correct for q in run.qa) / len(run.qa), 3)
+        run.accuracy = round(sum(q.correct for q in run.qa) / len(run.qa), 3) if llm is not None else None
         for kind in sorted({q.kind for q in run.qa}):
             of_kind = [q for q in run.qa if q.kind == kind]
-            run.accuracy_by_kind[kind] = round(sum(q.correct for q in of_kind) / len(of_kind), 3)
+            if llm is not None:
+                run.accuracy_by_kind[kind] = round(sum(q.correct for q in of_kind) / len(of_kind), 3)
             run.context_recall_by_kind[kind] = round(sum(q.context_recall for q in of_kind) / len(of_kind), 3)
         run.context_recall = round(sum(q.context_recall for q in run.qa) / len(run.qa), 3)
 
@@ -249,6 +257,7 @@ def main(
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
     online: Annotated[bool, typer.Option("--online", help="Allow downloads (default: offline).")] = False,
     stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated perception stages (default: all).")] = None,
+    recall_only: Annotated[bool, typer.Option("--recall-only", help="Measure context recall only; load no LLM.")] = False,
     no_shared_detector: Annotated[bool, typer.Option("--no-shared-detector", help="Do not use ../shared/models' YOLO11n TFLite as the detector.")] = False,
 ):
     """Score ASR (word error rate) and QA (answer accuracy) on the shared clips."""
@@ -272,11 +281,12 @@ def main(
     if not skip_qa:
         console.print("[bold]QA[/]")
         qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup,
-                   stages=tuple(s.strip() for s in stages.split(",")) if stages else None)
+                   stages=tuple(s.strip() for s in stages.split(",")) if stages else None, ask=not recall_only)
         console.print(qa_table(run))
         by_kind = ", ".join(f"{k} {v:.0%}" for k, v in run.accuracy_by_kind.items())
         if run.accuracy is not None:
             console.print(f"[bold]QA accuracy {run.accuracy:.0%}[/] of {len(run.qa)} ({by_kind})", highlight=False)
+        if run.context_recall is not None:
             recall = ", ".join(f"{k} {v:.0%}" for k, v in run.context_recall_by_kind.items())
             console.print(f"[bold]Context recall {run.context_recall:.0%}[/] ({recall})", highlight=False)
     for line in run.model_info:
