@@ -103,9 +103,7 @@ def presence_facts(observations: list[Observation], gap: float = 2.0, interval: 
     for label, counts in per_frame.items():
         spans = _spans(sorted(counts), max(gap, 1.5 * interval))
         most = max(counts.values())
-        listed = ", ".join(span_text(a, b) for a, b in spans[:max_spans])
-        if len(spans) > max_spans:
-            listed += f" and {len(spans) - max_spans} more"
+        listed = _listed([span_text(a, b) for a, b in spans], max_spans)
         times = "1 appearance" if len(spans) == 1 else f"{len(spans)} separate appearances"
         at_once = "never more than 1 at once" if most == 1 else f"up to {most} at once"
         facts.append(PresenceFact(label=label, spans=spans, max_count=most,
@@ -125,9 +123,15 @@ def shot_facts(observations: list[Observation]) -> list[ShotFact]:
     return [ShotFact(cuts=cuts, text=f"Shots: {len(shots)} shots, cuts at about {listed} s")]
 
 
-def speech_facts(observations: list[Observation], duration: float, min_silence: float = 3.0) -> list[SpeechFact]:
+def _listed(spans: list[str], most: int) -> str:
+    return ", ".join(spans[:most]) + (f" and {len(spans) - most} more" if len(spans) > most else "")
+
+
+def speech_facts(observations: list[Observation], duration: float, min_silence: float = 3.0,
+                 max_spans: int = 8) -> list[SpeechFact]:
     """Speech spans (ASR observations merged when less than ``min_silence`` apart) and the silences between.
 
+    At most ``max_spans`` of each are written out.
     Nothing when nothing was transcribed (the ``unknown`` facts or the header say why).
     """
     speech = sorted((o for o in observations if o.stage == "asr" and one_line(o.text)), key=lambda o: o.start)
@@ -143,8 +147,8 @@ def speech_facts(observations: list[Observation], duration: float, min_silence: 
     bounds = [(0.0, 0.0), *((a, b) for a, b in spans), (duration, duration)]
     silences = [(bounds[i][1], bounds[i + 1][0]) for i in range(len(bounds) - 1)
                 if bounds[i + 1][0] - bounds[i][1] >= min_silence]
-    said = ", ".join(span_text(a, b) for a, b in spans)
-    quiet = ", ".join(span_text(a, b, inward=True) for a, b in silences)
+    said = _listed([span_text(a, b) for a, b in spans], max_spans)
+    quiet = _listed([span_text(a, b, inward=True) for a, b in silences], max_spans)
     text = f"Speech {said}" + (f"; no speech {quiet}" if quiet else "")
     return [SpeechFact(spans=[(a, b) for a, b in spans], silences=silences, text=text)]
 
