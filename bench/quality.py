@@ -5,7 +5,13 @@
   ``videogrep_manifesto.mp4`` against the ``.srt`` beside it;
 * QA accuracy on ``dev_questions.jsonl``: each clip is perceived (cached) with
   the configured models, its context built, and every question asked of the
-  local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`.
+  local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`;
+* context recall: the share of each gold answer's content words (normalized,
+  stopwords dropped) found in the context the LLM was given -- whether the
+  answer was there to be found at all.
+
+The real YOLO11n INT8 TFLite detector in ``../shared/models`` is used when it
+is there and no detector is configured (``--no-shared-detector`` turns it off).
 
 Per item and overall results go to the terminal, the same to ``--json``.
 """
@@ -25,9 +31,18 @@ from rich.table import Table
 
 from bench.records import Machine
 from bench.runner import CLIPS, MODEL_DIR, MODEL_SETS, model_overrides
-from bench.scoring import score_answer, srt_text, word_error_rate
+from bench.scoring import STOPWORDS, normalize, score_answer, srt_text, word_error_rate
 
 MANIFESTO = "videogrep_manifesto.mp4"
+SHARED_DETECTOR = CLIPS.parent / "models" / "yolo11n-int8-tflite" / "yolo11n_int8.tflite"
+
+
+def context_recall(reference: str, context: str) -> float:
+    """Share of the reference's content words (normalized, no stopwords) that occur in ``context``."""
+    wanted = set(normalize(reference).split()) - STOPWORDS
+    if not wanted:
+        return 1.0
+    return len(wanted & set(normalize(context).split())) / len(wanted)
 
 
 class WerItem(BaseModel):
@@ -51,6 +66,7 @@ class QaItem(BaseModel):
     reference: str
     answer: str
     recall: float
+    context_recall: float = 0.0
     exact: bool
     correct: bool
     rule: str
@@ -70,6 +86,9 @@ class QualityRun(BaseModel):
     qa: list[QaItem] = []
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = {}
+    context_recall: float | None = None
+    context_recall_by_kind: dict[str, float] = {}
+    stages: list[str] = []
 
 
 def grid_references(clips: Path = CLIPS) -> dict[str, str]:
@@ -139,47 +158,61 @@ def dev_questions(clips: Path = CLIPS) -> list[dict]:
 
 
 def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max_tokens: int,
-               threshold: float, cleanup: bool) -> None:
-    """Ask every dev question about its clip's context with the local LLM; score each answer."""
+               threshold: float, cleanup: bool, stages: tuple[str, ...] | None = None, ask: bool = True) -> None:
+    """Ask every dev question about its clip's context with the local LLM; score each answer.
+
+    Without ``ask`` no LLM is loaded: only the context recall of the whole context is measured.
+    """
     from chat import api
     from chat.llm import LLMSettings, load_llm
     from chat.session import ChatSession
     from perceive.models import ModelUnavailable
     from perceive.pipeline import PerceptionSettings
     from prompting.cleanup import Cleanup
+    from prompting.context import VideoContext
 
-    llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens))
-    run.model_info.append(llm.describe())
-    settings = PerceptionSettings(models=overrides)
+    llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens)) if ask else None
+    if llm is not None:
+        run.model_info.append(llm.describe())
+    settings = PerceptionSettings(models=overrides, **({"stages": stages} if stages else {}))
+    run.stages = list(settings.stages)
     if cleanup:
         try:
             run.model_info.append(Cleanup.from_registry(overrides).spec.info().describe())
         except ModelUnavailable as exc:
             run.notes.append(f"cleanup skipped: {exc}")
             cleanup = False
-    sessions: dict[str, ChatSession] = {}
+    sessions: dict[str, ChatSession | None] = {}
+    contexts: dict[str, VideoContext] = {}
     for item in dev_questions():
         clip = item["clip"]
         if clip not in sessions:
             perception = api.perceive(CLIPS / clip, settings)
             run.notes += [n for n in perception.notes if n not in run.notes]
             run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
-            context = api.context_of(perception, settings, cleanup=cleanup)
-            sessions[clip] = api.chat_about(context, llm, settings)
+            contexts[clip] = api.context_of(perception, settings, cleanup=cleanup, verbose=True)
+            sessions[clip] = api.chat_about(contexts[clip], llm, settings) if llm is not None else None
         session = sessions[clip]
-        session.reset()  # every question stands alone
         start = time.perf_counter()
-        answer = session.ask(item["q"])
+        answer = ""
+        if session is not None:
+            session.reset()  # every question stands alone
+            answer = session.ask(item["q"])
         score = score_answer(item["a"], answer, threshold)
+        seen = (session.last_context if session is not None else contexts[clip]).render()   # what the LLM was given
         run.qa.append(QaItem(clip=clip, kind=item.get("kind", ""), question=item["q"], reference=item["a"],
                              answer=answer, recall=score.recall, exact=score.exact, correct=score.correct,
+                             context_recall=round(context_recall(item["a"], seen), 3),
                              rule=score.rule, seconds=round(time.perf_counter() - start, 2)))
         console.print(f"  {clip}: {item['q']} -> {'correct' if score.correct else 'wrong'}", highlight=False)
     if run.qa:
-        run.accuracy = round(sum(q.correct for q in run.qa) / len(run.qa), 3)
+        run.accuracy = round(sum(q.correct for q in run.qa) / len(run.qa), 3) if llm is not None else None
         for kind in sorted({q.kind for q in run.qa}):
             of_kind = [q for q in run.qa if q.kind == kind]
-            run.accuracy_by_kind[kind] = round(sum(q.correct for q in of_kind) / len(of_kind), 3)
+            if llm is not None:
+                run.accuracy_by_kind[kind] = round(sum(q.correct for q in of_kind) / len(of_kind), 3)
+            run.context_recall_by_kind[kind] = round(sum(q.context_recall for q in of_kind) / len(of_kind), 3)
+        run.context_recall = round(sum(q.context_recall for q in run.qa) / len(run.qa), 3)
 
 
 def wer_table(run: QualityRun) -> Table:
@@ -197,11 +230,11 @@ def wer_table(run: QualityRun) -> Table:
 
 def qa_table(run: QualityRun) -> Table:
     """Per question: the reference, the answer, content-word recall and the verdict."""
-    table = Table("clip", "kind", "question", "reference", "answer", "recall", "ok", title="QA accuracy",
-                  title_justify="left")
+    table = Table("clip", "kind", "question", "reference", "answer", "recall", "ctx recall", "ok",
+                  title="QA accuracy", title_justify="left")
     for q in run.qa:
         table.add_row(q.clip, q.kind, q.question, _short(q.reference), _short(q.answer), f"{q.recall:.2f}",
-                      "yes" if q.correct else "no")
+                      f"{q.context_recall:.2f}", "yes" if q.correct else "no")
     return table
 
 
@@ -224,6 +257,9 @@ def main(
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 96,
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
     online: Annotated[bool, typer.Option("--online", help="Allow downloads (default: offline).")] = False,
+    stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated perception stages (default: all).")] = None,
+    recall_only: Annotated[bool, typer.Option("--recall-only", help="Measure context recall only; load no LLM.")] = False,
+    no_shared_detector: Annotated[bool, typer.Option("--no-shared-detector", help="Do not use ../shared/models' YOLO11n TFLite as the detector.")] = False,
 ):
     """Score ASR (word error rate) and QA (answer accuracy) on the shared clips."""
     from perceive.models import set_offline
@@ -236,6 +272,8 @@ def main(
     if not online:
         set_offline(True)
     overrides = model_overrides(models, model_dir)
+    if models == "configured" and not no_shared_detector and SHARED_DETECTOR.exists() and "detector" not in overrides:
+        overrides["detector"] = str(SHARED_DETECTOR)
     run = QualityRun(models=models)
     if not skip_asr:
         console.print("[bold]ASR[/]")
@@ -243,11 +281,15 @@ def main(
         console.print(wer_table(run))
     if not skip_qa:
         console.print("[bold]QA[/]")
-        qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup)
+        qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup,
+                   stages=tuple(s.strip() for s in stages.split(",")) if stages else None, ask=not recall_only)
         console.print(qa_table(run))
         by_kind = ", ".join(f"{k} {v:.0%}" for k, v in run.accuracy_by_kind.items())
         if run.accuracy is not None:
             console.print(f"[bold]QA accuracy {run.accuracy:.0%}[/] of {len(run.qa)} ({by_kind})", highlight=False)
+        if run.context_recall is not None:
+            recall = ", ".join(f"{k} {v:.0%}" for k, v in run.context_recall_by_kind.items())
+            console.print(f"[bold]Context recall {run.context_recall:.0%}[/] ({recall})", highlight=False)
     for line in run.model_info:
         console.print(f"[dim]model {line}[/]", highlight=False)
     for note in run.notes:

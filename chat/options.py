@@ -1,6 +1,6 @@
 """The command line's shared options, declared once, and the decorator that adds them to a command.
 
-A command decorated with ``@options("perception", "cleanup", "llm")`` gets
+A command decorated with ``@options("perception", "cleanup", "llm", "verbose")`` gets
 those option groups appended to its parameters (so ``--help`` lists them) and
 receives them as one :class:`Options` object, ``opts``, which builds the
 front door's settings. Building happens in the command, inside its error
@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 Offline = Annotated[bool, typer.Option("--offline", help="Never touch the network; fail clearly if a model is missing (or VIDEOCHAT_OFFLINE=1).")]
-Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr detector captioner action cleanup llm embedder.")]
+Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr detector ocr captioner action cleanup llm embedder.")]
 
 GROUPS: dict[str, list[tuple[str, object, object]]] = {
     "cleanup": [
@@ -27,12 +27,15 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("n_ctx", Annotated[Optional[int], typer.Option("--n-ctx", help="LLM context window in tokens (default: 4096 for GGUF files).")], None),
         ("max_tokens", Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")], 256),
     ],
+    "verbose": [
+        ("verbose", Annotated[bool, typer.Option("--verbose", "-v", help="Print every note in full (which model each skipped stage lacks and how to provide it) instead of one short line.")], False),
+    ],
     "perception": [
         ("offline", Offline, False),
         ("device", Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available, else cpu).")], None),
         ("model", Models, None),
         ("fps", Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")], 1.0),
-        ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")], None),
+        ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,ocr,shots,caption,dense_caption,action (default: all).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
     ],
 }
@@ -52,6 +55,7 @@ class Options:
     base_url: Optional[str] = None
     n_ctx: Optional[int] = None
     max_tokens: int = 256
+    verbose: bool = False
 
     def settings(self):
         """The :class:`~perceive.pipeline.PerceptionSettings` these options ask for (``--offline`` takes effect now)."""
@@ -74,7 +78,7 @@ class Options:
 def options(*groups: str):
     """Append the option ``groups`` to a command whose last parameter is ``opts``; it receives an :class:`Options`."""
     added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
-             for group in ("cleanup", "llm", "perception") if group in groups for name, kind, default in GROUPS[group]]
+             for group in ("cleanup", "llm", "verbose", "perception") if group in groups for name, kind, default in GROUPS[group]]
     names = {p.name for p in added}
     assert names <= {f.name for f in fields(Options)}
 

@@ -25,7 +25,7 @@ class Stage(ABC):
 
     name: ClassVar[str]          # stage name used by --stages and in records
 
-    def __init__(self, model: ResolvedModel, device: str = "cpu"):
+    def __init__(self, model: ResolvedModel | None, device: str = "cpu"):
         self.spec = model
         self.device = device
 

