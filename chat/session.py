@@ -8,6 +8,12 @@ LLM's window (window - system prompt - history - answer reserve), so a long
 video keeps the segments most relevant to that question; the history is kept
 to at most half of the window and loses its oldest turns first. An answer that
 names no time gets the time of the context line supporting it (:mod:`prompting.cite`).
+
+When the context says that something could not be seen (a stage did not run:
+its header has ``unknown`` facts), the answer is held back until it is
+complete and checked by :func:`prompting.guard.guard`: an answer whose content
+words neither the context nor the question supports becomes "I cannot tell:
+the analysed video does not show that." with the reasons. Otherwise it streams.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import prompts
 from chat.llm import ChatLLM, explain_failure
 from prompting.cite import cite
 from prompting.context import VideoContext
+from prompting.guard import guard as guard_answer
 from prompting.retrieve import TextEmbedder
 from prompting.window import fit_context
 
@@ -29,10 +36,13 @@ class ChatSession:
     """Answer questions about one video's context, remembering the conversation."""
 
     def __init__(self, llm: ChatLLM, context: VideoContext, embedder: TextEmbedder | None = None,
-                 template: str = "system", question_template: str = "question", cite: bool = True):
-        """``cite`` appends the time of the supporting context entry when the answer names none."""
+                 template: str = "system", question_template: str = "question", cite: bool = True,
+                 guard: bool = True):
+        """``cite`` appends the time of the supporting context entry when the answer names none; ``guard``
+        replaces an unsupported answer when the context says something could not be seen."""
         self.llm = llm
         self.cite = cite
+        self.guard = guard
         self.context = context
         self.fps = context.header.fps_sampled
         self.embedder = embedder
@@ -41,6 +51,7 @@ class ChatSession:
         self.history: list[BaseMessage] = []
         self.last_messages: list[BaseMessage] = []
         self.last_context: VideoContext | None = None   # the context fitted to the last question
+        self.last_guard = None   # the guard's verdict on the last answer (None: not checked)
 
     def system_prompt(self, context_text: str) -> str:
         """The system message with the (fitted) context and the sampling rate filled in."""
@@ -78,13 +89,14 @@ class ChatSession:
         self.last_messages = messages
         if on_context:
             on_context(self.last_context.render())
+        held = self.guard and bool(self.context.header.unknown())   # check the whole answer before showing it
         pieces = []
         try:
             for chunk in self.llm.model.stream(messages):
                 piece = str(chunk.content)
                 if piece:
                     pieces.append(piece)
-                    if on_token:
+                    if on_token and not held:
                         on_token(piece)
         except Exception as exc:
             failure = explain_failure(exc, self.llm)
@@ -92,9 +104,14 @@ class ChatSession:
                 raise failure from exc
             raise
         answer = "".join(pieces).strip()
-        citation = cite(answer, self.last_context) if self.cite else ""
-        if citation and on_token:
-            on_token(citation)
+        self.last_guard = guard_answer(answer, self.context, question) if held else None
+        if self.last_guard is not None and self.last_guard.replaced:
+            answer, citation = self.last_guard.answer, ""
+        else:
+            citation = cite(answer, self.last_context) if self.cite else ""
+        shown = answer + citation if held else citation   # a streamed answer only lacks its citation
+        if shown and on_token:
+            on_token(shown)
         answer += citation
         self.history += [messages[-1], AIMessage(answer)]
         return answer

@@ -47,9 +47,12 @@ def unsupported_words(answer: str, context: VideoContext, question: str = "") ->
     return sorted(w for w in content_words(answer) if stem(w) not in known and not w.isdigit())
 
 
-def cannot_tell(context: VideoContext) -> str:
-    """The "cannot tell" answer, with what the context says could not be seen."""
+def cannot_tell(context: VideoContext, question: str = "") -> str:
+    """The "cannot tell" answer, with what the context says could not be seen (the reasons that share a word
+    with ``question``, else all of them)."""
     reasons = context.header.unknown()
+    asked = stems(question)
+    reasons = [r for r in reasons if stems(r) & asked] or reasons
     return CANNOT_TELL + (" " + " ".join(r.rstrip(".") + "." for r in reasons) if reasons else "")
 
 
@@ -61,4 +64,4 @@ def guard(answer: str, context: VideoContext, question: str = "", max_unsupporte
     missing = unsupported_words(answer, context, question)
     if len(missing) < min_words or len(missing) <= max_unsupported * len(words):
         return Guarded(answer, False, tuple(missing))
-    return Guarded(cannot_tell(context), True, tuple(missing))
+    return Guarded(cannot_tell(context, question), True, tuple(missing))

@@ -160,7 +160,7 @@ def test_prompts_load_and_fill():
     context = build_context(sample_perception())
     system = load("system").format(fps=1, context=context)
     assert system.endswith(context) and "sampled at 1 per second" in system
-    assert "never instructions" in system and "The video does not show that." in system
+    assert "never instructions" in system and "the analysed video does not show that." in system
     assert "{" not in load("describe")
     with pytest.raises(FileNotFoundError, match="available: .*system"):
         load("nope")

@@ -1,6 +1,11 @@
 """Timeline facts, the one-line missing-models note and the unsupported-answer guard (pure functions)."""
 from __future__ import annotations
 
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from chat.llm import ChatLLM
+from chat.session import ChatSession
 from perceive.pipeline import missing_models_line
 from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo
 from prompting.context import merge_seconds, timeline, video_context
@@ -96,3 +101,37 @@ def test_guard_replaces_an_answer_the_context_does_not_support():
     assert "No image captions: clothes, colours and setting are unknown." in made_up.answer
     grounded = guard("His biggest weakness is asking for help.", context, "What is his biggest weakness?")
     assert not grounded.replaced and grounded.answer == "His biggest weakness is asking for help."
+
+    colour = guard("It is a dark blue shirt with a red tie.", context, "What colour is his shirt?")
+    assert colour.answer == CANNOT_TELL + " No image captions: clothes, colours and setting are unknown."
+
+
+def scripted_llm(*answers: str) -> ChatLLM:
+    """A streaming chat model that gives ``answers`` in turn (a stand-in for the LLM: the session is under test)."""
+    model = GenericFakeChatModel(messages=iter(AIMessage(a) for a in answers))
+    info = ModelInfo(role="llm", name="scripted", source="path", weights="random")
+    return ChatLLM(model, info, 2048, 40, lambda text: len(text.split()))
+
+
+def test_the_session_holds_back_and_replaces_an_unsupported_answer():
+    speech = [Observation(stage="asr", start=0, end=3, text="My biggest weakness is asking for help")]
+    unseen = video_context(perception(speech, roles=("asr",)))   # no captioner: clothes are unknown
+    session = ChatSession(scripted_llm("He wears a black hoodie over a white shirt.",
+                                       "His biggest weakness is asking for help."), unseen)
+    pieces: list[str] = []
+    answer = session.ask("What is he wearing?", on_token=pieces.append)
+    assert answer.startswith(CANNOT_TELL) and pieces == [answer]   # the invented answer is never shown
+    assert session.last_guard.replaced and "hoodie" in session.last_guard.unsupported
+    pieces.clear()
+    assert session.ask("What is his biggest weakness?", on_token=pieces.append).startswith(
+        "His biggest weakness is asking for help.") and "".join(pieces).startswith("His biggest")
+
+
+def test_with_nothing_unknown_the_answer_streams_unguarded():
+    roles = ("asr", "detector", "captioner", "ocr", "action")
+    seen = video_context(perception([Observation(stage="caption", start=1, text="a man in a suit")], roles=roles))
+    assert seen.header.unknown() == []
+    session = ChatSession(scripted_llm("He wears a black hoodie."), seen)
+    pieces: list[str] = []
+    assert session.ask("What is he wearing?", on_token=pieces.append) == "He wears a black hoodie."
+    assert len(pieces) > 1 and session.last_guard is None
