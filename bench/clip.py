@@ -134,7 +134,8 @@ def stage_rows(perception, stages, meter: Meter, counts: Counter, threads: dict[
     for stage in stages:
         load, run = meter.phases.get(f"load:{stage.name}", Phase()), meter.phases.get(stage.name, Phase())
         model = stage.info()
-        rows.append(StageRow(stage=stage.name, model=model.name, weights=model.weights,
+        rows.append(StageRow(stage=stage.name, model=model.name if model else "-",
+                             weights=model.weights if model else "",
                              device=select_device(stage.device), threads=threads.get(stage.name),
                              load_s=round(load.seconds, 3), wall_s=round(run.seconds, 3), cpu_s=round(run.cpu_s, 3),
                              frames=counts.get(stage.name), video_s=duration if run.calls else 0.0,

@@ -12,7 +12,13 @@
   through :func:`chat.api.ask` (:func:`answer_languages`);
 * QA accuracy on ``dev_questions.jsonl``: each clip is perceived (cached) with
   the configured models, its context built, and every question asked of the
-  local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`.
+  local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`;
+* context recall: the share of each gold answer's content words (normalized,
+  stopwords dropped) found in the context the LLM was given -- whether the
+  answer was there to be found at all.
+
+The real YOLO11n INT8 TFLite detector in ``../shared/models`` is used when it
+is there and no detector is configured (``--no-shared-detector`` turns it off).
 
 Per item and overall results go to the terminal, the same to ``--json``.
 """
@@ -32,10 +38,19 @@ from rich.table import Table
 
 from bench.records import Machine
 from bench.runner import CLIPS, MODEL_DIR, MODEL_SETS, model_overrides
-from bench.scoring import CHARACTER_LANGUAGES, error_rate, score_answer, srt_text, word_error_rate
+from bench.scoring import CHARACTER_LANGUAGES, STOPWORDS, error_rate, normalize, score_answer, srt_text, word_error_rate
 
 MANIFESTO = "videogrep_manifesto.mp4"
 MULTILINGUAL = CLIPS.parent / "multilingual"
+SHARED_DETECTOR = CLIPS.parent / "models" / "yolo11n-int8-tflite" / "yolo11n_int8.tflite"
+
+
+def context_recall(reference: str, context: str) -> float:
+    """Share of the reference's content words (normalized, no stopwords) that occur in ``context``."""
+    wanted = set(normalize(reference).split()) - STOPWORDS
+    if not wanted:
+        return 1.0
+    return len(wanted & set(normalize(context).split())) / len(wanted)
 
 
 class WerItem(BaseModel):
@@ -93,6 +108,7 @@ class QaItem(BaseModel):
     reference: str
     answer: str
     recall: float
+    context_recall: float = 0.0
     exact: bool
     correct: bool
     rule: str
@@ -118,6 +134,9 @@ class QualityRun(BaseModel):
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = {}
     by_mode: dict[str, dict[str, float | int | str]] = {}   # mode -> accuracy, per kind, median first token
+    context_recall: float | None = None
+    context_recall_by_kind: dict[str, float] = {}
+    stages: list[str] = []
 
 
 def grid_references(clips: Path = CLIPS) -> dict[str, str]:
@@ -289,52 +308,63 @@ def dev_questions(clips: Path = CLIPS) -> list[dict]:
 
 
 def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max_tokens: int,
-               threshold: float, cleanup: bool, modes: tuple[str, ...] = ("evidence", "full")) -> None:
+               threshold: float, cleanup: bool, modes: tuple[str, ...] = ("evidence", "full"),
+               stages: tuple[str, ...] | None = None, ask: bool = True) -> None:
     """Ask every dev question about its clip's context with the local LLM, once per mode (``evidence``:
-    evidence first, ``full``: the whole fitted context, ``auto``: by window size); score each answer and time
-    its first token."""
+    evidence first, ``full``: the whole fitted context, ``auto``: by window size); score each answer, time
+    its first token and measure the context recall of what the LLM was given.
+
+    Without ``ask`` no LLM is loaded: only the context recall of the whole context is measured.
+    """
     from chat import api
     from chat.llm import LLMSettings, load_llm
     from perceive.models import ModelUnavailable
     from perceive.pipeline import PerceptionSettings
     from prompting.cleanup import Cleanup
+    from prompting.context import VideoContext
 
-    llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens))
-    run.model_info.append(llm.describe())
-    settings = PerceptionSettings(models=overrides)
+    llm = load_llm(overrides, LLMSettings(max_tokens=max_tokens)) if ask else None
+    if llm is not None:
+        run.model_info.append(llm.describe())
+    settings = PerceptionSettings(models=overrides, **({"stages": stages} if stages else {}))
+    run.stages = list(settings.stages)
     if cleanup:
         try:
             run.model_info.append(Cleanup.from_registry(overrides).spec.info().describe())
         except ModelUnavailable as exc:
             run.notes.append(f"cleanup skipped: {exc}")
             cleanup = False
-    contexts = {}
-    for mode in modes:
-        evidence = {"evidence": True, "full": False, "auto": None}[mode]
+    contexts: dict[str, VideoContext] = {}
+    for mode in (modes if ask else ("context",)):
+        evidence = {"evidence": True, "full": False, "auto": None}.get(mode)
         for item in dev_questions():
             clip = item["clip"]
             if clip not in contexts:
                 perception = api.perceive(CLIPS / clip, settings)
                 run.notes += [n for n in perception.notes if n not in run.notes]
                 run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
-                contexts[clip] = api.context_of(perception, settings, cleanup=cleanup)
-            session = api.chat_about(contexts[clip], llm, settings, evidence=evidence)   # every question alone
+                contexts[clip] = api.context_of(perception, settings, cleanup=cleanup, verbose=True)
             start = time.perf_counter()
-            answer = session.ask(item["q"])
-            first = session.first_token_at - start if session.first_token_at else None
+            answer, first, seen = "", None, contexts[clip].render()
+            if llm is not None:
+                session = api.chat_about(contexts[clip], llm, settings, evidence=evidence)   # every question alone
+                answer = session.ask(item["q"])
+                first = session.first_token_at - start if session.first_token_at else None
+                seen = session.last_text   # what the LLM was given
             score = score_answer(item["a"], answer, threshold)
             run.qa.append(QaItem(clip=clip, kind=item.get("kind", ""), question=item["q"], reference=item["a"],
                                  answer=answer, recall=score.recall, exact=score.exact, correct=score.correct,
+                                 context_recall=round(context_recall(item["a"], seen), 3),
                                  rule=score.rule, seconds=round(time.perf_counter() - start, 2), mode=mode,
                                  first_token_s=round(first, 2) if first is not None else None))
             console.print(f"  [{mode}] {clip}: {item['q']} -> {'correct' if score.correct else 'wrong'}",
                           highlight=False)
-    for mode in modes:
+    for mode in (modes if ask else ("context",)):
         done = [q for q in run.qa if q.mode == mode]
         if not done:
             continue
-        stats = {"accuracy": round(sum(q.correct for q in done) / len(done), 3), "correct": sum(q.correct for q in done),
-                 "questions": len(done)}
+        stats = {"correct": sum(q.correct for q in done), "questions": len(done),
+                 "context_recall": round(sum(q.context_recall for q in done) / len(done), 3)}
         firsts = sorted(q.first_token_s for q in done if q.first_token_s is not None)
         if firsts:
             stats["first_token_median_s"] = firsts[len(firsts) // 2]
@@ -342,13 +372,17 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
         for kind in sorted({q.kind for q in done}):
             of_kind = [q for q in done if q.kind == kind]
             stats[f"kind:{kind}"] = f"{sum(q.correct for q in of_kind)}/{len(of_kind)}"
+            stats[f"recall:{kind}"] = round(sum(q.context_recall for q in of_kind) / len(of_kind), 3)
         run.by_mode[mode] = stats
-    first = [q for q in run.qa if q.mode == modes[0]]
+    first = [q for q in run.qa if q.mode == (modes[0] if ask else "context")]
     if first:
-        run.accuracy = round(sum(q.correct for q in first) / len(first), 3)
+        run.accuracy = round(sum(q.correct for q in first) / len(first), 3) if ask else None
         for kind in sorted({q.kind for q in first}):
             of_kind = [q for q in first if q.kind == kind]
-            run.accuracy_by_kind[kind] = round(sum(q.correct for q in of_kind) / len(of_kind), 3)
+            if ask:
+                run.accuracy_by_kind[kind] = round(sum(q.correct for q in of_kind) / len(of_kind), 3)
+            run.context_recall_by_kind[kind] = round(sum(q.context_recall for q in of_kind) / len(of_kind), 3)
+        run.context_recall = round(sum(q.context_recall for q in first) / len(first), 3)
 
 
 def wer_table(run: QualityRun) -> Table:
@@ -366,11 +400,12 @@ def wer_table(run: QualityRun) -> Table:
 
 def qa_table(run: QualityRun) -> Table:
     """Per question: the reference, the answer, content-word recall and the verdict."""
-    table = Table("mode", "clip", "kind", "question", "reference", "answer", "recall", "ok", "1st token s",
-                  title="QA accuracy", title_justify="left")
+    table = Table("mode", "clip", "kind", "question", "reference", "answer", "recall", "ctx recall", "ok",
+                  "1st token s", title="QA accuracy", title_justify="left")
     for q in run.qa:
         table.add_row(q.mode, q.clip, q.kind, q.question, _short(q.reference), _short(q.answer), f"{q.recall:.2f}",
-                      "yes" if q.correct else "no", f"{q.first_token_s:.2f}" if q.first_token_s is not None else "-")
+                      f"{q.context_recall:.2f}", "yes" if q.correct else "no",
+                      f"{q.first_token_s:.2f}" if q.first_token_s is not None else "-")
     return table
 
 
@@ -397,6 +432,9 @@ def main(
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
     online: Annotated[bool, typer.Option("--online", help="Allow downloads (default: offline).")] = False,
     evidence: Annotated[str, typer.Option("--evidence", help="QA modes, comma-separated: evidence (evidence first), full (whole fitted context), auto (by window size).")] = "evidence,full",
+    stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated perception stages (default: all).")] = None,
+    recall_only: Annotated[bool, typer.Option("--recall-only", help="Measure context recall only; load no LLM.")] = False,
+    no_shared_detector: Annotated[bool, typer.Option("--no-shared-detector", help="Do not use ../shared/models' YOLO11n TFLite as the detector.")] = False,
 ):
     """Score ASR (word error rate) and QA (answer accuracy) on the shared clips."""
     from perceive.models import set_offline
@@ -409,6 +447,8 @@ def main(
     if not online:
         set_offline(True)
     overrides = model_overrides(models, model_dir)
+    if models == "configured" and not no_shared_detector and SHARED_DETECTOR.exists() and "detector" not in overrides:
+        overrides["detector"] = str(SHARED_DETECTOR)
     run = QualityRun(models=models)
     if not skip_asr:
         console.print("[bold]ASR[/]")
@@ -428,13 +468,16 @@ def main(
         modes = tuple(m.strip() for m in evidence.split(",") if m.strip())
         if not modes or set(modes) - {"evidence", "full", "auto"}:
             raise typer.BadParameter("choose from evidence, full, auto", param_hint="--evidence")
-        qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup, modes=modes)
+        qa_quality(run, overrides, console, max_tokens, threshold, cleanup=not no_cleanup, modes=modes,
+                   stages=tuple(s.strip() for s in stages.split(",")) if stages else None, ask=not recall_only)
         console.print(qa_table(run))
         for mode, stats in run.by_mode.items():
             kinds = ", ".join(f"{k[5:]} {v}" for k, v in stats.items() if k.startswith("kind:"))
-            console.print(f"[bold]QA {mode}: {stats['correct']}/{stats['questions']}[/] ({kinds}); first token "
-                          f"median {stats.get('first_token_median_s', '-')} s, max {stats.get('first_token_max_s', '-')} s",
-                          highlight=False)
+            recall = ", ".join(f"{k[7:]} {v:.0%}" for k, v in stats.items() if k.startswith("recall:"))
+            answered = f"{stats['correct']}/{stats['questions']} ({kinds}); " if mode != "context" else ""
+            console.print(f"[bold]QA {mode}:[/] {answered}context recall {stats['context_recall']:.0%} ({recall}); "
+                          f"first token median {stats.get('first_token_median_s', '-')} s, "
+                          f"max {stats.get('first_token_max_s', '-')} s", highlight=False)
     for line in run.model_info:
         console.print(f"[dim]model {line}[/]", highlight=False)
     for note in run.notes:

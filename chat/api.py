@@ -65,19 +65,21 @@ def perceive(video: str | Path, settings: PerceptionSettings | None = None, *, u
 
 
 def context_of(perception: Perception, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
-               callbacks: PipelineCallbacks | None = None) -> VideoContext:
+               callbacks: PipelineCallbacks | None = None, verbose: bool = False) -> VideoContext:
     """The video context of a perception; ``cleanup`` None uses the cleanup model when it is available.
 
-    Every note for the user (skipped stages, a skipped cleanup) goes to ``callbacks.on_note``.
+    Every note for the user goes to ``callbacks.on_note``: the stages (and the
+    cleanup) skipped for want of a model as one ``offline: no weights for ...``
+    line, or, ``verbose``, one note each saying which model and how to provide it.
     """
-    from perceive.models import ModelUnavailable
+    from perceive.models import ModelUnavailable, no_model_note
+    from perceive.pipeline import missing_models_line
     from prompting.cleanup import Cleanup
     from prompting.context import video_context
 
     settings = settings or PerceptionSettings()
     hooks = callbacks or PipelineCallbacks()
-    for note in perception.notes:
-        hooks.on_note(note)
+    notes = list(perception.notes)
     cleaner = None
     if cleanup is not False:
         try:
@@ -85,19 +87,24 @@ def context_of(perception: Perception, settings: PerceptionSettings | None = Non
         except ModelUnavailable as exc:
             if cleanup:
                 raise
-            hooks.on_note(f"cleanup skipped: {exc}")
+            notes.append(no_model_note("cleanup", exc))
+    for note in notes if verbose else missing_models_line(notes):
+        hooks.on_note(note)
     return video_context(perception, cleanup=cleaner)
 
 
 def build_context(video: str | Path, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
-                  use_cache: bool = True, callbacks: PipelineCallbacks | None = None) -> VideoContext:
-    """The typed video context of ``video``: cached perception, optional cleanup, context."""
+                  use_cache: bool = True, callbacks: PipelineCallbacks | None = None,
+                  verbose: bool = False) -> VideoContext:
+    """The typed video context of ``video``: cached perception, optional cleanup, context (``verbose``: every
+    skipped model's note in full)."""
     perception = perceive(video, settings, use_cache=use_cache, callbacks=callbacks)
-    return context_of(perception, settings, cleanup=cleanup, callbacks=callbacks)
+    return context_of(perception, settings, cleanup=cleanup, callbacks=callbacks, verbose=verbose)
 
 
 def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
-              llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None, **session_options):
+              llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None, verbose: bool = False,
+              **session_options):
     """A :class:`~chat.session.ChatSession` about ``video``.
 
     ``session_options`` go to the session: ``evidence`` (None: evidence first when the
@@ -105,7 +112,8 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
 
     The LLM (``llm``, else loaded from the registry with ``llm_settings``) comes
     first, so a missing one fails before any perception; the embedder ranks
-    what fits the window (keyword retrieval when there is none).
+    what fits the window (keyword retrieval when there is none). ``verbose``
+    prints every skipped model's note in full.
     """
     from chat.llm import LLMSettings, load_llm
 
@@ -115,7 +123,7 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
     llm = llm or load_llm(settings.models, llm_settings or LLMSettings())
     (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
     perception = perceive(video, settings, callbacks=callbacks)
-    context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks)
+    context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks, verbose=verbose)
     return chat_about(context, llm, settings, perception=perception, **session_options)
 
 
@@ -144,7 +152,7 @@ def ask(video: str | Path, question: str, settings: PerceptionSettings | None = 
     """Answer ``question`` about ``video``, streaming each piece to ``on_token``; returns the whole answer.
 
     ``chat_options`` are :func:`open_chat`'s (``cleanup``, ``llm``, ``llm_settings``, ``callbacks``,
-    ``evidence``, ``one_paragraph``);
+    ``verbose``, ``evidence``, ``one_paragraph``);
     ``on_context`` sees the fitted context's text before the answer starts. With ``report``, the
     timeline report with this question and answer is written there too (see :func:`report_chat`).
     """
@@ -243,7 +251,7 @@ class Textualizer:
             perception = perceive(job.path, self.settings, use_cache=self.use_cache, callbacks=events)
             events.on_progress("context", perception.video.duration, perception.video.duration)
             t0 = time.perf_counter()
-            context = context_of(perception, self.settings, cleanup=self.cleanup, callbacks=events)
+            context = context_of(perception, self.settings, cleanup=self.cleanup, callbacks=events, verbose=True)
             timings = dict(perception.timings, context=round(time.perf_counter() - t0, 3))
         except Exception as exc:  # a bad video must never stop the batch
             record = self.failed(job, _describe(exc))

@@ -190,7 +190,8 @@ def pull_models(hub=None) -> None:
 
 def chat_options(opts: Options, hooks: Terminal) -> dict:
     """The front door's chat keywords from the command's options."""
-    return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks, evidence=opts.evidence)
+    return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks, evidence=opts.evidence,
+                verbose=opts.verbose)
 
 
 def print_piece(piece: str) -> None:
@@ -205,7 +206,7 @@ def print_context(text: str, title: str) -> None:
 
 
 @app.command()
-@options("perception", "cleanup", "llm", "report")
+@options("perception", "cleanup", "llm", "report", "verbose")
 def ask(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     question: Annotated[str, typer.Argument(help="The question, e.g. \"What happens at 0:05?\"")],
@@ -226,7 +227,7 @@ def ask(
 
 
 @app.command()
-@options("perception", "cleanup", "llm")
+@options("perception", "cleanup", "llm", "verbose")
 def describe(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     *, opts: Options,
@@ -240,7 +241,7 @@ def describe(
 
 
 @app.command()
-@options("perception", "cleanup", "llm", "report")
+@options("perception", "cleanup", "llm", "report", "verbose")
 def chat(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     *, opts: Options,
@@ -298,7 +299,7 @@ def chat(
 
 
 @app.command()
-@options("perception", "cleanup")
+@options("perception", "cleanup", "verbose")
 def context(
     video: Annotated[Path, typer.Argument(help="Video file.")],
     *, opts: Options,
@@ -307,7 +308,8 @@ def context(
     from chat import api
 
     with one_line_errors(), terminal(video) as hooks:
-        text = api.build_context(video, opts.settings(), cleanup=opts.cleanup, callbacks=hooks).render()
+        text = api.build_context(video, opts.settings(), cleanup=opts.cleanup, callbacks=hooks,
+                                 verbose=opts.verbose).render()
     sys.stdout.write(text + "\n")
 
 

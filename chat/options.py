@@ -1,6 +1,6 @@
 """The command line's shared options, declared once, and the decorator that adds them to a command.
 
-A command decorated with ``@options("perception", "cleanup", "llm")`` gets
+A command decorated with ``@options("perception", "cleanup", "llm", "verbose")`` gets
 those option groups appended to its parameters (so ``--help`` lists them) and
 receives them as one :class:`Options` object, ``opts``, which builds the
 front door's settings. Building happens in the command, inside its error
@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 Offline = Annotated[bool, typer.Option("--offline", help="Never touch the network; fail clearly if a model is missing (or VIDEOCHAT_OFFLINE=1).")]
-Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr asr_english detector captioner action cleanup llm embedder.")]
+Models = Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Override a model: ROLE=PATH_OR_ID, e.g. -m detector=./yolo.pt. Roles: asr asr_english detector ocr captioner action cleanup llm embedder.")]
 
 GROUPS: dict[str, list[tuple[str, object, object]]] = {
     "report": [
@@ -31,6 +31,9 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("max_tokens", Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")], 256),
         ("evidence", Annotated[Optional[bool], typer.Option("--evidence/--full-context", help="Give the LLM the few entries and facts that bear on each question (evidence first) or the whole fitted context (default: evidence first for windows under 8192 tokens).")], None),
     ],
+    "verbose": [
+        ("verbose", Annotated[bool, typer.Option("--verbose", "-v", help="Print every note in full (which model each skipped stage lacks and how to provide it) instead of one short line.")], False),
+    ],
     "perception": [
         ("offline", Offline, False),
         ("device", Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, cuda:1 ... (default: cuda if available, else cpu).")], None),
@@ -38,7 +41,7 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("profile", Annotated[Optional[str], typer.Option("--profile", help="Speed profile: default (full quality) or fast (CPU: fewer captions, lower caption resolution, ASR beside the visual stages; changes the output). Flags given explicitly win.")], None),
         ("fps", Annotated[Optional[float], typer.Option("--fps", help="Keyframes sampled per second (default 1).")], None),
         ("batch_size", Annotated[Optional[int], typer.Option("--batch-size", help="Keyframes per batch through the stages (default: 8 on CPU, 64 on CUDA); never changes the output.")], None),
-        ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,caption,dense_caption,action (default: all).")], None),
+        ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,ocr,shots,caption,dense_caption,action (default: all).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
         ("translate", Annotated[bool, typer.Option("--translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model).")], False),
         ("max_seconds", Annotated[Optional[float], typer.Option("--max-seconds", help="Perceive only the first this many seconds of the video (a long one: bounds the time; the context says so).")], None),
@@ -66,6 +69,7 @@ class Options:
     max_tokens: int = 256
     copy_video: bool = False
     evidence: Optional[bool] = None
+    verbose: bool = False
 
     def settings(self):
         """The :class:`~perceive.pipeline.PerceptionSettings` these options ask for (``--offline`` takes effect now).
@@ -92,7 +96,7 @@ class Options:
 def options(*groups: str):
     """Append the option ``groups`` to a command whose last parameter is ``opts``; it receives an :class:`Options`."""
     added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
-             for group in ("report", "cleanup", "llm", "perception") if group in groups for name, kind, default in GROUPS[group]]
+             for group in ("report", "cleanup", "llm", "verbose", "perception") if group in groups for name, kind, default in GROUPS[group]]
     names = {p.name for p in added}
     assert names <= {f.name for f in fields(Options)}
 

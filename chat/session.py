@@ -25,6 +25,12 @@ the draft's content is replaced by the draft. Answers lose a preamble about
 "the context" and end at the first blank line (:mod:`chat.answer`), and an
 answer that borrows words of the file name that nothing seen or heard holds is
 replaced: the file name is not evidence.
+
+When the context says that something could not be seen (a stage did not run:
+its header has ``unknown`` facts), the answer is held back until it is
+complete and checked by :func:`prompting.guard.guard`: an answer whose content
+words neither the context nor the question supports becomes "I cannot tell:
+the analysed video does not show that." with the reasons. Otherwise it streams.
 """
 from __future__ import annotations
 
@@ -40,6 +46,7 @@ from perceive.records import Perception
 from prompting.cite import cite
 from prompting.context import VideoContext
 from prompting.language import language_name, question_language
+from prompting.guard import cannot_tell, guard as guard_answer
 from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, is_meta, keeps_facts, plain_answer,
                                 select_evidence)
 from prompting.retrieve import TextEmbedder
@@ -55,10 +62,12 @@ class ChatSession:
 
     def __init__(self, llm: ChatLLM, context: VideoContext, embedder: TextEmbedder | None = None,
                  template: str = "system", question_template: str = "question", cite: bool = True,
-                 perception: Perception | None = None, evidence: bool | None = None, one_paragraph: bool = True):
+                 perception: Perception | None = None, evidence: bool | None = None, one_paragraph: bool = True,
+                 guard: bool = True):
         """``cite`` appends the time of the supporting context entry when the answer names none;
         ``perception`` is what ``context`` was built from (the session's timeline report draws it);
-        ``evidence`` None chooses evidence-first by the window size; ``one_paragraph`` ends answers at a blank line."""
+        ``evidence`` None chooses evidence-first by the window size; ``one_paragraph`` ends answers at a blank line;
+        ``guard`` replaces an unsupported answer when the context says something could not be seen."""
         self.llm = llm
         self.evidence_first = evidence if evidence is not None else llm.n_ctx < EVIDENCE_WINDOW
         self.one_paragraph = one_paragraph
@@ -68,6 +77,7 @@ class ChatSession:
         self.first_token_at: float | None = None   # perf_counter() of the last answer's first token
         self.last_text = ""   # the context text sent with the last question (the evidence block, or the context)
         self.cite = cite
+        self.guard = guard
         self.context = context
         self.perception = perception
         self.fps = context.header.fps_sampled
@@ -81,6 +91,7 @@ class ChatSession:
         self.history: list[BaseMessage] = []
         self.last_messages: list[BaseMessage] = []
         self.last_context: VideoContext | None = None   # the context fitted to the last question
+        self.last_guard = None   # the guard's verdict on the last answer (None: not checked)
 
     def use_language(self, language: str) -> None:
         """Use the templates (or the rule line) for questions in ``language`` (an ISO 639-1 code)."""
@@ -152,10 +163,14 @@ class ChatSession:
         if on_context:
             on_context(self.last_text)
         if self.last_evidence is not None and self.last_evidence.empty:
-            return self._answer_without_llm(NOT_SHOWN, question, on_token)
+            unknown = bool(self.context.header.unknown())   # then say what could not be seen, and why
+            return self._answer_without_llm(cannot_tell(self.context, question) if unknown else NOT_SHOWN,
+                                            question, on_token)
         draft = self.last_evidence.draft if self.last_evidence else None
-        # a draft may replace the LLM's answer, and so may the best entry (evidence first): hold it back until checked
-        stream = AnswerStream(None if draft or self.last_evidence else on_token, self.one_paragraph)
+        guarded = self.guard and bool(self.context.header.unknown())
+        # a draft, the best entry (evidence first) or the guard may replace the answer: hold it back until checked
+        held = bool(draft or self.last_evidence or guarded)
+        stream = AnswerStream(None if held else on_token, self.one_paragraph)
         self.first_token_at = None
         stop = ["\n\n"] if self.one_paragraph else None
         try:
@@ -172,7 +187,7 @@ class ChatSession:
                 raise failure from exc
             raise
         answer = stream.close()
-        shown = bool(stream.text) and not draft and not self.last_evidence
+        shown = bool(stream.text) and not held
         if draft and not keeps_facts(answer, draft):
             answer = draft
         elif self.last_evidence and self.last_evidence.best and is_meta(answer, self.last_evidence.content()):
@@ -181,11 +196,15 @@ class ChatSession:
         if self.last_evidence:
             seen += "\n" + "\n".join(f.text for f in self.last_evidence.facts)
         borrowed = borrows_file_name(answer, self.context.header, seen, question)
+        self.last_guard = guard_answer(answer, self.context, question) if guarded and not borrowed else None
+        replaced = borrowed or (self.last_guard is not None and self.last_guard.replaced)
         if borrowed:
             answer = f"{NOT_SHOWN} (The file name is not evidence of what the video shows.)"
-        if on_token and (not shown or borrowed):
+        elif replaced:
+            answer = self.last_guard.answer
+        if on_token and (not shown or replaced):
             on_token(("\n" if shown else "") + answer)
-        citation = cite(answer, self.last_context) if self.cite and not borrowed else ""
+        citation = cite(answer, self.last_context) if self.cite and not replaced else ""
         if citation and on_token:
             on_token(citation)
         answer += citation

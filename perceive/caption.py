@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-import numpy as np
 from PIL import Image
 
 from perceive.models import ResolvedModel
+from perceive.novelty import ChangeGate, difference, thumbnail
 from perceive.records import Box, Observation
 from perceive.stage import FrameStage
 from perceive.video import Frame
@@ -90,11 +90,6 @@ class CaptionerStage(FrameStage):
         return [clean_caption(t) for t in cap.processor.batch_decode(ids, skip_special_tokens=True)]
 
 
-def thumbnail(image) -> np.ndarray:
-    """A 32x32 grey thumbnail, the cheap fingerprint used to spot near-duplicate keyframes."""
-    return np.asarray(Image.fromarray(image).convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float32)
-
-
 class CaptionStage(CaptionerStage):
     """A caption for every keyframe; a near-duplicate of the last captioned keyframe reuses its caption.
 
@@ -110,29 +105,29 @@ class CaptionStage(CaptionerStage):
     def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20,
                  reuse_below: float = 3.0, min_interval: float = 0.0, **batching):
         super().__init__(model, device, max_new_tokens, **batching)
-        self.reuse_below = reuse_below
-        self.min_interval = min_interval
+        self.gate = ChangeGate(reuse_below, min_interval)
         self.start()
 
     def start(self, video=None) -> None:
         """Forget the last captioned keyframe: the new video starts afresh."""
-        self.reference: np.ndarray | None = None   # thumbnail of the last captioned keyframe
+        self.gate.reset()
         self.text = ""
-        self.last_time: float | None = None          # when the last captioned keyframe was
+
+    @property
+    def reuse_below(self) -> float:
+        """The grey-level difference below which a keyframe reuses the last caption."""
+        return self.gate.threshold
+
+    @reuse_below.setter
+    def reuse_below(self, value: float) -> None:
+        self.gate.threshold = value
 
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
-        thumbs = [thumbnail(f.image) for f in frames]
-        fresh, reference, last = [], self.reference, self.last_time
-        for i, thumb in enumerate(thumbs):
-            if reference is None or (float(np.abs(thumb - reference).mean()) >= self.reuse_below
-                                     and frames[i].time - last >= self.min_interval - 1e-6):
-                fresh.append(i)
-                reference, last = thumb, frames[i].time
+        fresh = [i for i, f in enumerate(frames) if self.gate.offer(f.time, thumbnail(f.image))]
         captions = dict(zip(fresh, self.caption([Image.fromarray(frames[i].image) for i in fresh])))
         out = []
         for i, frame in enumerate(frames):
-            if i in captions:
-                self.reference, self.text, self.last_time = thumbs[i], captions[i], frame.time
+            self.text = captions.get(i, self.text)
             if self.text:
                 out.append(Observation(stage="caption", start=frame.time, text=self.text))
         return out
@@ -175,7 +170,7 @@ class DenseCaptionStage(CaptionerStage):
                           for r in regions)
         thumb = thumbnail(frame.image)
         last, self.last_seen = self.last_seen, (signature, thumb)
-        if last is None or last[0] != signature or float(np.abs(thumb - last[1]).mean()) >= self.repeat_below:
+        if last is None or last[0] != signature or difference(thumb, last[1]) >= self.repeat_below:
             return False
         self.last_seen = last   # compare later keyframes with the one whose captions stand
         return True

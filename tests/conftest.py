@@ -52,3 +52,14 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
     from perceive.testing import make_tiny_models
 
     return make_tiny_models(tmp_path_factory.mktemp("tiny-models"))
+
+
+SHARED_MODELS = Path(os.environ.get("VIDEOCHAT_SHARED_MODELS", ROOT.parent / "shared" / "models"))
+
+
+def shared_model(relative: str) -> Path:
+    """Path of a real test model in ../shared/models (used in place, never copied), or skip the test."""
+    path = SHARED_MODELS / relative
+    if not path.exists():
+        pytest.skip(f"real model {relative} not available (../shared/models)")
+    return path

@@ -13,6 +13,10 @@ from perceive.records import Box, Observation, Perception, VideoInfo
 from prompting.context import VideoContext, video_context
 
 HEADER = ("Video file name (not evidence of the content): street.mp4\nDuration: 10.0 s (640x360, 25 fps video, no audio)\nKeyframes: sampled at 1 per second\n"
+          "Fact: No object detection: which objects are shown and how many people are unknown\n"
+          "Fact: No text reading: on-screen text is unknown\n"
+          "Fact: No action recognition: activities are unknown unless said or written on screen\n"
+          "Fact: No audio track: nothing could be heard\n"
           "Timeline (times in seconds from the start; speech spans in m:ss):\n")
 LEFT, RIGHT = Box(x1=0.0, y1=0.4, x2=0.2, y2=0.6), Box(x1=0.8, y1=0.4, x2=1.0, y2=0.6)
 
@@ -24,14 +28,15 @@ def street(observations: list[Observation]) -> VideoContext:
 
 
 def quiet_street(seconds: int, car_at: int) -> VideoContext:
-    """A quiet street with two bicycles every second, and a red car at ``car_at``."""
+    """A quiet street with two bicycles every second (one on odd seconds), and a red car at ``car_at``."""
     obs = []
     for t in range(seconds):
         if t == car_at:
             obs.append(Observation(stage="caption", start=t, text="a red car drives left"))
             continue
         obs.append(Observation(stage="caption", start=t, text="a quiet street with parked bicycles and houses"))
-        obs += [Observation(stage="detection", start=t, text="bicycle", label="bicycle", box=b) for b in (LEFT, RIGHT)]
+        obs += [Observation(stage="detection", start=t, text="bicycle", label="bicycle", box=b)
+                for b in ((LEFT, RIGHT) if t % 2 == 0 else (LEFT,))]   # no two seconds alike: none merge
     return street(obs)
 
 
@@ -57,7 +62,7 @@ def test_llm_is_the_real_gguf_with_its_tokenizer(llm):
 
 
 def test_answers_from_the_context_streaming(llm):
-    session = ChatSession(llm, CAR, evidence=False)   # the whole context (evidence first: test_evidence*.py)
+    session = ChatSession(llm, CAR, evidence=False, guard=False)   # the whole context, streamed (evidence first: test_evidence*.py; guard: test_facts.py)
     pieces: list[str] = []
     answer = session.ask("What happens at second 4?", on_token=pieces.append)
     assert "car" in answer.lower()
@@ -84,8 +89,7 @@ def test_remembers_the_conversation_until_reset(llm):
 
 def test_long_context_is_fitted_to_the_window_around_the_question(llm):
     context = quiet_street(400, car_at=250)
-    assert context.render().splitlines()[5] == ("Second 1: a quiet street with parked bicycles and houses; "
-                                                "objects: 2 bicycle (left, right).")
+    assert context.entries[1].line() == "Second 1: a quiet street with parked bicycles and houses; objects: 1 bicycle (left)."
     assert llm.count_tokens(context.render()) > 4 * llm.n_ctx
     session = ChatSession(llm, context, evidence=False)
     messages = session.messages_for("What happens at second 250?")

@@ -26,7 +26,7 @@ CONTEXT = face_context()
 
 
 def test_the_context_is_the_one_cited():
-    assert CONTEXT.render().splitlines()[4:] == [
+    assert [e.line() for e in CONTEXT.entries] == [
         "Second 0: a man in a navy suit; objects: 1 person (center).",
         'Speech 0:00-0:03: "My biggest weakness is asking for help when I need it."',
         'Speech 0:03-0:06: "I\'d like to do better at that."',

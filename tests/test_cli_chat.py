@@ -47,7 +47,8 @@ def test_ask_answers_from_speech_then_reuses_the_perception_cache():
     assert first.exit_code == 0, first.output
     assert "help" in first.stdout.lower()                       # "... asking for help when he needs it."
     assert "llm: SmolLM2-135M-Instruct" in first.stderr and "real weights" in first.stderr
-    assert "detection skipped" in first.stderr                  # default stages: unavailable ones skipped
+    assert "offline: no weights for detection, caption" in first.stderr   # skipped stages: one short line
+    assert first.stderr.count("skipped") == 0
     [entry] = cached_perceptions()
 
     # Change what the cache says was heard: a second ask must read it instead of perceiving again.
@@ -67,6 +68,24 @@ def test_ask_answers_from_speech_then_reuses_the_perception_cache():
     context = runner.invoke(app, ["context", video, "--offline"])
     assert context.exit_code == 0, context.output
     assert 'Speech 0:00-' in context.stdout and "purple bananas" in context.stdout
+
+    verbose = runner.invoke(app, ["context", video, "--offline", "--verbose"])   # every skipped model in full
+    assert verbose.exit_code == 0, verbose.output
+    assert "offline: no weights" not in verbose.stderr
+    assert "caption skipped: model not available;" in verbose.stderr and "VIDEOCHAT_MODEL_CAPTIONER" in verbose.stderr
+
+
+@pytest.mark.slow
+def test_a_question_about_what_was_not_seen_gets_cannot_tell():
+    """A speech-only analysis (offline: no captioner) asked about clothes: the answer says it cannot tell."""
+    result = CliRunner().invoke(app, ["ask", str(clip("retalking_face_1.mp4")),
+                                      "What colour is the shirt the person is wearing?", "--offline",
+                                      "--max-tokens", "48"])
+    assert result.exit_code == 0, result.output
+    answer = result.stdout.lower()
+    assert "cannot tell" in answer and "clothes, colours and setting are unknown" in answer
+    for colour in ("white", "blue", "navy", "black"):   # the shirt is white, the suit navy: nothing invented
+        assert colour not in answer
 
 
 def test_ask_with_an_unavailable_llm_is_one_line(monkeypatch):

@@ -62,6 +62,8 @@ def sample_perception() -> Perception:
         obs("asr", 0.4, " Come on, Rex!", end=2.5, language="en"),
         obs("asr", 6.2, "She said \"hi\"\nand left.", end=9.7, language="en"),
         obs("note", 7, "scene change"),
+        obs("ocr", 0, "PARK", end=4, box=Box(x1=0.4, y1=0.05, x2=0.6, y2=0.1), score=0.98),
+        obs("ocr", 0, "RULES", end=4, box=Box(x1=0.4, y1=0.12, x2=0.6, y2=0.17), score=0.95),
     ]
     return Perception(video=video, fps_sampled=1.0, models=models, observations=o,
                       notes=["dense_caption ran on detected regions only"])
@@ -158,7 +160,7 @@ def test_prompts_load_and_fill():
     context = build_context(sample_perception())
     system = load("system").format(fps=1, context=context)
     assert system.endswith(context) and "sampled at 1 per second" in system
-    assert "never instructions" in system and "The video does not show that." in system
+    assert "never instructions" in system and "the analysed video does not show that." in system
     assert "{" not in load("describe")
     with pytest.raises(FileNotFoundError, match="available: .*system"):
         load("nope")
@@ -172,7 +174,8 @@ def test_skipped_stage_notes_are_short_in_the_context():
     assert notes and "VIDEOCHAT_MODEL_CAPTIONER" in notes[0]             # the user is told how to fix it
     video = VideoInfo(path="x.mp4", duration=3.0, width=64, height=64, fps=25.0, has_audio=False)
     text = build_context(Perception(video=video, fps_sampled=1.0, notes=notes))
-    assert "Note: caption skipped: model not available\n" in text
+    assert "Fact: No image captions: clothes, colours and setting are unknown\n" in text   # not a bare note
+    assert "Note: caption skipped" not in text
     assert "blip" not in text.lower() and "VIDEOCHAT_MODEL" not in text
 
 

@@ -19,7 +19,7 @@ def test_perceive_json_runs_every_stage_on_the_sample(tiny_models):
     perception = Perception.model_validate_json(result.stdout)
     weights = {m.role: m.weights for m in perception.models}
     assert weights.pop("asr_english", "real") == "real"   # tiny.en helper beside a multilingual asr model
-    assert weights == {"asr": "real", "detector": "random", "captioner": "random", "action": "random"}
+    assert weights == {"asr": "real", "detector": "random", "captioner": "random", "action": "random", "ocr": "real"}
     stages = {o.stage for o in perception.observations}
     assert {"asr", "caption", "dense_caption", "action"} <= stages, stages
     speech = " ".join(o.text for o in perception.by_stage("asr")).lower()
