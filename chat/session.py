@@ -167,7 +167,9 @@ class ChatSession:
             return self._answer_without_llm(cannot_tell(self.context, question) if unknown else NOT_SHOWN,
                                             question, on_token)
         draft = self.last_evidence.draft if self.last_evidence else None
-        guarded = self.guard and bool(self.context.header.unknown())
+        # the guard checks full-context answers; evidence first declines without the LLM when nothing bears
+        # on the question, and a draft or the best entry replaces an answer that strays from the evidence
+        guarded = self.guard and not self.last_evidence and bool(self.context.header.unknown())
         # a draft, the best entry (evidence first) or the guard may replace the answer: hold it back until checked
         held = bool(draft or self.last_evidence or guarded)
         stream = AnswerStream(None if held else on_token, self.one_paragraph)

@@ -21,7 +21,7 @@ from perceive.callbacks import PipelineCallbacks
 from perceive.models import STAGES, ModelUnavailable, no_model_note, resolve, select_device, skipped_for_model
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
-from perceive.video import SAMPLE_RATE, AudioUnavailable, iter_keyframes, load_audio, probe
+from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
 
 PIPELINE_VERSION = 3
 """Part of every cache key: bump it when a change alters what the stages record."""
@@ -146,13 +146,13 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
         run.hooks.on_note(f"{span / 3600:.1f} h of audio to transcribe in one piece; this takes long and much "
                           "memory (--max-seconds bounds it)")
 
-    decoded: list[float] = []  # seconds of video each decoded stream covers
+    decoded: list[float] = []  # seconds of video the keyframes covered (an audio track may end early)
     audio_stages = [s for s in stages if isinstance(s, AudioStage)]
     audio_thread = None
     if settings.concurrent_audio and audio_stages:
-        audio_thread = _Worker(lambda: _run_audio(run, audio_stages, info, limit, decoded))
+        audio_thread = _Worker(lambda: _run_audio(run, audio_stages, info, limit))
     else:
-        _run_audio(run, audio_stages, info, limit, decoded)
+        _run_audio(run, audio_stages, info, limit)
 
     frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     try:
@@ -179,10 +179,8 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     return result
 
 
-def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: float | None,
-               decoded: list[float]) -> None:
-    """Decode the audio track (its first ``limit`` seconds) once per audio stage and run the stage on it;
-    the seconds decoded go to ``decoded``."""
+def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: float | None) -> None:
+    """Decode the audio track (its first ``limit`` seconds) once per audio stage and run the stage on it."""
     for stage in stages:
         run.hooks.on_progress(stage.name, 0.0, limit or info.duration)
         t0 = time.perf_counter()
@@ -195,7 +193,6 @@ def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: floa
             run.notes.append(f"{stage.name} skipped: the video has no audio track")
             continue
         run.add("audio", time.perf_counter() - t0)
-        decoded.append(len(audio) / SAMPLE_RATE)
         run.step(stage, "process", 0, stage.process, audio)
         run.step(stage, "finish", 0, stage.finish)
 
@@ -333,7 +330,10 @@ class _Run:
 
 
 def truncation_note(decoded: float, declared: float) -> str | None:
-    """A note when the decoded frames/audio cover much less than the declared duration, else None."""
+    """A note when the decoded keyframes cover much less than the declared duration, else None.
+
+    Only the keyframes count: an audio track may end before the video does.
+    """
     if declared - decoded <= max(2.0, 0.1 * declared):
         return None
     return f"decoded {min(decoded, declared):.1f} s of {declared:.1f} s: the file looks truncated"

@@ -120,10 +120,13 @@ def ran(header: Header, role: str) -> bool:
 
 
 def status_lines(header: Header) -> list[str]:
-    """Duration and what was analysed, for the evidence block (no file name: it is not evidence)."""
+    """Duration, the language spoken and what was not analysed, for the evidence block (no file name: it is
+    not evidence)."""
     v = header.video
     lines = [f"Video length: {clock(v.duration, up=True)} ({'with' if v.has_audio else 'no'} audio)"]
-    lines += [f"Model {one_line(m.describe())}" for m in header.models]
+    # no "Model ..." lines: a small LLM answers about the models instead of the video (what did not run
+    # is said below, and the full context and the report name every model)
+    lines += [line for line in [header.speech_line()] if line]   # the language spoken is evidence too
     skipped: dict[str, list[str]] = defaultdict(list)
     for note in header.notes:
         first = one_line(note.split(";")[0])
@@ -287,7 +290,7 @@ def _matching_header_facts(question: Question, header: Header, have: set[str], m
             continue
         by_kind = ((fact.kind == "presence" and question.count_of and label_matches(fact.text.split()[0],
                                                                                      question.count_of))
-                   or (fact.kind == "speech" and question.asks_silence) or fact.kind == "unknown")
+                   or (fact.kind == "speech" and question.asks_silence))
         if by_kind or set(wanted) & set(terms(fact.text)):
             chosen.append(fact)
     return chosen[:most]

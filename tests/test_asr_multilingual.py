@@ -208,5 +208,5 @@ def test_ask_about_a_german_video_end_to_end(multilingual, tmp_path):
                             capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Speech: German (" in out and "Raum" in out.split("Timeline", 1)[1], out
+    assert "Speech: German (" in out and "Raum" in out.split("Speech: German (", 1)[1], out
     assert out.strip().splitlines()[-1].strip(), out   # an answer after the context

@@ -66,7 +66,8 @@ def test_answers_from_the_context_streaming(llm):
     pieces: list[str] = []
     answer = session.ask("What happens at second 4?", on_token=pieces.append)
     assert "car" in answer.lower()
-    assert len(pieces) > 1 and "".join(pieces).strip() == answer
+    # streamed (its first 160 characters are held back to drop a preamble, so a short answer is one piece)
+    assert pieces and "".join(pieces).strip() == answer
     system = session.last_messages[0]
     assert isinstance(system, SystemMessage) and "Second 4: a red car drives left." in system.content
 
@@ -159,7 +160,7 @@ def test_prompt_cache_lets_a_new_process_skip_the_context(tmp_path):
 def test_a_long_prompt_runs_through_the_portable_engine(llm):
     """A prompt of over 1,000 tokens is evaluated for real (a non-portable build crashed only on long prompts)."""
     session = ChatSession(llm, street([Observation(stage="caption", start=t, text=f"a kitchen with a kettle and {t} "
-                                                   "red cups on the table") for t in range(75)]))
+                                                   "red cups on the table") for t in range(75)]), evidence=False)
     answer = session.ask("How many red cups are on the table at second 42?")
     timings = llm.model.engine.last_timings
     assert timings["prompt_n"] + timings.get("cache_n", 0) >= 1000, timings

@@ -51,7 +51,7 @@ def test_what_the_evidence_does_not_hold_is_declined(llm, settings):
     session = api.open_chat(CLIP, settings, llm=llm, cleanup=False)
     assert session.evidence_first   # the default 4096-token window
     answer = session.ask("What colour is the car parked in the street?")
-    assert answer.startswith(NOT_SHOWN), answer
+    assert answer.startswith((NOT_SHOWN, "I cannot tell")) and "does not show that" in answer, answer
 
 
 def test_speech_answer_from_the_evidence(llm, settings):
