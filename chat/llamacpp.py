@@ -106,9 +106,11 @@ class LlamaCppEngine:
             request = {"messages": messages, "stream": True, "cache_prompt": True, **sampling}
             worker = threading.Thread(target=self._run, args=(request, on_chunk, pieces), daemon=True)
             worker.start()
+            failed = False
             try:
                 while (chunk := pieces.get()) is not None:
                     if "code" in chunk or "error" in chunk:
+                        failed = True
                         raise EngineError(str(chunk.get("message") or chunk.get("error", {}).get("message")
                                               or chunk))
                     if "timings" in chunk:
@@ -123,7 +125,8 @@ class LlamaCppEngine:
                         pieces.get(timeout=0.1)
                     except queue.Empty:
                         pass
-            self._save(key)
+                if not failed:                # also when the caller stopped early (one-paragraph answers)
+                    self._save(key)
 
     def _run(self, request: dict, on_chunk, pieces: queue.Queue) -> None:
         try:
