@@ -172,7 +172,6 @@ def asr_stage(overrides: dict[str, str], profile_name: str | None = None):
     """The ASR stage as the pipeline builds it (with its English-only helper model, if any), on the CPU."""
     from perceive.models import ModelUnavailable
     from perceive.pipeline import PerceptionSettings, build_stages
-
     from perceive.profiles import profile
 
     options = profile(profile_name).get("stage_options", {})

@@ -77,11 +77,11 @@ class Options:
         The ``--profile``'s settings come first; every flag given explicitly overrides them.
         """
         from chat.api import perception_settings
-        from perceive.models import STAGES, parse_overrides, set_offline
+        from perceive.models import parse_overrides, set_offline
 
         if self.offline:
             set_offline(True)
-        chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else tuple(STAGES)
+        chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else None   # None: all
         return perception_settings(profile=self.profile, fps=self.fps, stages=chosen, device=self.device,
                                    models=parse_overrides(self.model), scene=self.scene, batch_size=self.batch_size,
                                    translate=self.translate, max_seconds=self.max_seconds)
