@@ -48,10 +48,20 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
     values = profile_settings(profile)
     flags = {"fps": fps, "batch_size": batch_size, "scene_threshold": scene, "max_seconds": max_seconds}
     values.update({k: v for k, v in flags.items() if v is not None})
-    if translate:
-        values.setdefault("stage_options", {}).setdefault("asr", {})["translate"] = True
-    return PerceptionSettings(stages=tuple(stages) if stages else tuple(STAGES), device=device,
-                              models=dict(models or {}), **values)
+    settings = PerceptionSettings(stages=tuple(stages) if stages else tuple(STAGES), device=device,
+                                  models=dict(models or {}), **values)
+    return translating(settings) if translate else settings
+
+
+def translating(settings: PerceptionSettings) -> PerceptionSettings:
+    """``settings`` with Whisper's English translation of non-English speech asked for (``--translate``).
+
+    It costs a second Whisper pass over non-English speech only: English speech and
+    silent videos perceive exactly as before (and an English-only ASR model ignores it).
+    """
+    options = {name: dict(values) for name, values in settings.stage_options.items()}
+    options.setdefault("asr", {})["translate"] = True
+    return replace(settings, stage_options=options)
 
 
 def perceive(video: str | Path, settings: PerceptionSettings | None = None, *, use_cache: bool = True,
@@ -104,7 +114,7 @@ def build_context(video: str | Path, settings: PerceptionSettings | None = None,
 
 def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
               llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None, verbose: bool = False,
-              **session_options):
+              auto_translate: bool = True, **session_options):
     """A :class:`~chat.session.ChatSession` about ``video``.
 
     ``session_options`` go to the session: ``evidence`` (None: evidence first when the
@@ -113,7 +123,10 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
     The LLM (``llm``, else loaded from the registry with ``llm_settings``) comes
     first, so a missing one fails before any perception; the embedder ranks
     what fits the window (keyword retrieval when there is none). ``verbose``
-    prints every skipped model's note in full.
+    prints every skipped model's note in full. ``auto_translate``: when the LLM
+    declares English as its only language (the default SmolLM2 does), non-English
+    speech gets Whisper's English translation beside it, as ``--translate`` asks
+    (:func:`translating`); ``False`` leaves ``settings`` as they are (``--no-translate``).
     """
     from chat.llm import LLMSettings, load_llm
 
@@ -122,6 +135,8 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
         raise FileNotFoundError(f"{video}: no such file")
     llm = llm or load_llm(settings.models, llm_settings or LLMSettings())
     (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
+    if auto_translate and getattr(llm, "english_only", False):
+        settings = translating(settings)
     perception = perceive(video, settings, callbacks=callbacks)
     context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks, verbose=verbose)
     return chat_about(context, llm, settings, perception=perception, **session_options)

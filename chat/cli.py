@@ -191,7 +191,7 @@ def pull_models(hub=None) -> None:
 def chat_options(opts: Options, hooks: Terminal) -> dict:
     """The front door's chat keywords from the command's options."""
     return dict(cleanup=opts.cleanup, llm_settings=opts.llm_settings(), callbacks=hooks, evidence=opts.evidence,
-                verbose=opts.verbose)
+                verbose=opts.verbose, auto_translate=opts.translate is None)
 
 
 def print_piece(piece: str) -> None:

@@ -20,6 +20,7 @@ import json
 import queue
 import secrets
 import signal
+import struct
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -54,6 +55,44 @@ def load_tokenizer(gguf: Path, cache_folder: Path):
         converted.backend_tokenizer.save(str(tmp))
         tmp.replace(cached)
     return Tokenizer.from_file(str(cached))
+
+
+_GGUF_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+_GGUF_STRING, _GGUF_ARRAY = 8, 9
+
+
+def gguf_languages(gguf: Path) -> tuple[str, ...]:
+    """The languages a GGUF file's metadata declares (``general.languages``, e.g. ``("en",)``); ``()`` if none.
+
+    Reads the header only, up to that key: the tokenizer's large arrays that follow are never loaded.
+    """
+    with open(gguf, "rb") as f:
+        def read(fmt: str):
+            size = struct.calcsize("<" + fmt)
+            return struct.unpack("<" + fmt, f.read(size))[0]
+
+        def string() -> str:
+            return f.read(read("Q")).decode("utf-8", "replace")
+
+        def value(kind: int):
+            if kind == _GGUF_STRING:
+                return string()
+            if kind == _GGUF_ARRAY:
+                item, count = read("I"), read("Q")
+                return [value(item) for _ in range(count)]
+            return read(_GGUF_SCALARS[kind])
+
+        if f.read(4) != b"GGUF" or read("I") < 2:
+            return ()
+        read("Q")                                   # tensors
+        for _ in range(read("Q")):                  # key-value pairs
+            key, kind = string(), read("I")
+            if key.startswith("tokenizer."):        # general.* comes first; stop before the big arrays
+                return ()
+            found = value(kind)
+            if key == "general.languages":
+                return tuple(str(x) for x in found) if isinstance(found, list) else (str(found),)
+    return ()
 
 
 class LlamaCppEngine:

@@ -57,10 +57,16 @@ class ChatLLM:
     max_tokens: int
     count_tokens: Callable[[str], int]
     endpoint: str | None = None          # the server a remote model is reached at
+    languages: tuple[str, ...] = ()      # what the model's metadata declares (GGUF general.languages); () unknown
 
     def describe(self) -> str:
         """One line naming the model, backend, weights and window."""
         return f"{self.info.describe()}, {self.n_ctx} token window"
+
+    @property
+    def english_only(self) -> bool:
+        """The model declares English as its only language (SmolLM2 does): foreign speech is best given translated."""
+        return self.languages == ("en",)
 
 
 
@@ -102,7 +108,7 @@ def load_llm(overrides: dict[str, str] | None = None, settings: LLMSettings | No
 
 
 def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
-    from chat.llamacpp import ChatLlamaCppEngine, LlamaCppEngine
+    from chat.llamacpp import ChatLlamaCppEngine, LlamaCppEngine, gguf_languages
     path = find_gguf(spec)
     n_ctx = settings.n_ctx or DEFAULT_N_CTX
     threads = settings.threads or _cores()
@@ -112,7 +118,7 @@ def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
     model = ChatLlamaCppEngine(engine=engine, temperature=settings.temperature, max_tokens=settings.max_tokens)
     info = spec.info()
     info.name = path.name   # a package or folder name says less than the GGUF file's
-    return ChatLLM(model, info, n_ctx, settings.max_tokens, engine.count_tokens)
+    return ChatLLM(model, info, n_ctx, settings.max_tokens, engine.count_tokens, languages=gguf_languages(path))
 
 
 _UNREACHABLE = {"ConnectError", "ConnectTimeout", "APIConnectionError", "APITimeoutError", "AuthenticationError",

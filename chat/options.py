@@ -43,7 +43,7 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("batch_size", Annotated[Optional[int], typer.Option("--batch-size", help="Keyframes per batch through the stages (default: 8 on CPU, 64 on CUDA); never changes the output.")], None),
         ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,ocr,shots,caption,dense_caption,action (default: all).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
-        ("translate", Annotated[bool, typer.Option("--translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model).")], False),
+        ("translate", Annotated[Optional[bool], typer.Option("--translate/--no-translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model; default: when the LLM is English-only, as the default SmolLM2 is).")], None),
         ("max_seconds", Annotated[Optional[float], typer.Option("--max-seconds", help="Perceive only the first this many seconds of the video (a long one: bounds the time; the context says so).")], None),
     ],
 }
@@ -61,7 +61,7 @@ class Options:
     batch_size: Optional[int] = None
     stages: Optional[str] = None
     scene: Optional[float] = None
-    translate: bool = False
+    translate: Optional[bool] = None     # None: when the LLM declares English only (ask, chat, describe)
     max_seconds: Optional[float] = None
     cleanup: Optional[bool] = None
     base_url: Optional[str] = None
@@ -84,7 +84,7 @@ class Options:
         chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else None   # None: all
         return perception_settings(profile=self.profile, fps=self.fps, stages=chosen, device=self.device,
                                    models=parse_overrides(self.model), scene=self.scene, batch_size=self.batch_size,
-                                   translate=self.translate, max_seconds=self.max_seconds)
+                                   translate=bool(self.translate), max_seconds=self.max_seconds)
 
     def llm_settings(self):
         """The :class:`~chat.llm.LLMSettings` these options ask for."""

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessageChunk
 
-from chat.llm import ChatLLM
+from chat.llm import ChatLLM, find_gguf
 from chat.session import ChatSession
 from perceive.asr import TRANSLATION, UNTRANSCRIBED, Segment, Word, drop_repeats, looks_unintelligible, sentences
-from perceive.models import ModelUnavailable, resolve_value
+from perceive.models import ModelUnavailable, resolve, resolve_value
 from perceive.records import ModelInfo, Observation, Perception, VideoInfo
 from perceive.split_model import SPLIT_MODELS, SplitModel, SplitModelError, joined_model
 from prompting.context import video_context
@@ -202,7 +202,54 @@ def test_translate_is_an_option_of_the_commands_that_perceive():
 
     for command in ("perceive", "context", "ask", "chat", "describe"):
         result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
-        assert "--translate" in result.output, command
+        assert "--translate" in result.output and "--no-translate" in result.output, command
+
+
+def write_gguf(path: Path, languages: list[str] | None) -> Path:
+    """A GGUF file with a header only (metadata, no tensors), as llama.cpp's converter writes it."""
+    from gguf import GGUFWriter
+
+    writer = GGUFWriter(str(path), "llama")
+    if languages is not None:
+        writer.add_array("general.languages", languages)
+    writer.add_array("tokenizer.ggml.tokens", ["a", "b"])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
+
+
+def test_gguf_languages_are_read_from_the_header(tmp_path):
+    from chat.llamacpp import gguf_languages
+
+    assert gguf_languages(write_gguf(tmp_path / "en.gguf", ["en"])) == ("en",)
+    assert gguf_languages(write_gguf(tmp_path / "multi.gguf", ["en", "de", "zh"])) == ("en", "de", "zh")
+    assert gguf_languages(write_gguf(tmp_path / "none.gguf", None)) == ()
+    (tmp_path / "not.gguf").write_bytes(b"not a gguf file at all")
+    assert gguf_languages(tmp_path / "not.gguf") == ()
+    try:
+        smollm2 = find_gguf(resolve("llm"))
+    except ModelUnavailable:
+        return
+    if "smollm2" in smollm2.name.lower():
+        assert gguf_languages(smollm2) == ("en",)   # the default LLM declares English only
+
+
+@pytest.mark.parametrize("languages, auto, translated", [
+    (("en",), True, True), (("en",), False, False), (("en", "de"), True, False), ((), True, False)])
+def test_an_english_only_llm_gets_translated_speech(tmp_path, monkeypatch, languages, auto, translated):
+    """``open_chat`` asks the ASR stage for English translations when the LLM declares English only."""
+    from chat import api
+
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")
+    seen = []
+    monkeypatch.setattr(api, "perceive", lambda v, settings, **kw: seen.append(settings) or perception([]))
+    llm = ChatLLM(model=RecordingLLM("ok"), info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
+                  n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1, languages=languages)
+    api.open_chat(video, api.perception_settings(stages=("asr",)), llm=llm, cleanup=False, auto_translate=auto)
+    assert seen[0].stage_options.get("asr", {}).get("translate", False) is translated
 
 
 # models split across packages --------------------------------------------------------------------------------
