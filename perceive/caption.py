@@ -15,7 +15,7 @@ from PIL import Image
 from perceive.models import ResolvedModel
 from perceive.novelty import ChangeGate, difference, thumbnail
 from perceive.records import Box, Observation
-from perceive.stage import FrameStage
+from perceive.stage import FrameStage, int8_linear
 from perceive.video import Frame
 
 # BLIP's well-known artifacts ("arafed man ...", "there is a ...") carry no content
@@ -31,14 +31,19 @@ class Captioner(NamedTuple):
     device: str
 
 
-def load_captioner(location: str, device: str = "cpu") -> Captioner:
-    """Load a transformers image-to-text model (BLIP-style) and its processor from a folder or hub id."""
+def load_captioner(location: str, device: str = "cpu", int8: bool = False) -> Captioner:
+    """Load a transformers image-to-text model (BLIP-style) and its processor from a folder or hub id.
+
+    ``int8`` on a CPU quantizes its linear layers (:func:`~perceive.stage.int8_linear`).
+    """
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     dtype = torch.float16 if device.startswith("cuda") else torch.float32
     processor = AutoProcessor.from_pretrained(location)
     model = AutoModelForImageTextToText.from_pretrained(location, dtype=dtype).to(device).eval()
+    if int8 and device == "cpu":
+        model = int8_linear(model)
     return Captioner(processor, model, device)
 
 
@@ -53,20 +58,25 @@ class CaptionerStage(FrameStage):
     ``generate_batch`` images go through one ``generate`` call (default: by device,
     :func:`perceive.profiles.batch_size`); the batch size never changes a caption.
     ``image_size`` (e.g. 224) captions at a lower resolution than the model's own
-    (position embeddings interpolated): faster, and it changes the captions.
+    (position embeddings interpolated): faster, and it changes the captions. ``int8``
+    quantizes the model's linear layers on a CPU: faster, and it changes the captions.
     """
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", max_new_tokens: int = 20,
-                 generate_batch: int | None = None, image_size: int | None = None):
+                 generate_batch: int | None = None, image_size: int | None = None, int8: bool = False):
         from perceive.profiles import batch_size
 
         super().__init__(model, device)
         self.max_new_tokens = max_new_tokens
         self.generate_batch = max(1, int(generate_batch or batch_size(device, "generate")))
         self.image_size = image_size
+        self.int8 = int8 and device == "cpu"
+
+    def load_options(self) -> tuple:
+        return ("int8",) if self.int8 else ()
 
     def load_model(self) -> Captioner:
-        return load_captioner(self.spec.location, self.device)
+        return load_captioner(self.spec.location, self.device, int8=self.int8)
 
     def caption(self, images: list[Image.Image]) -> list[str]:
         """One caption per image, ``generate_batch`` images per ``generate`` call."""

@@ -22,13 +22,14 @@ PROFILES: dict[str, dict] = {
         "concurrent_audio": True,
         "stage_options": {
             "asr": {"cpu_threads": 1},
-            # a caption only for a novel keyframe, at most one every 5 s; 224 px, 12 tokens
-            "caption": {"image_size": 224, "max_new_tokens": 12, "min_interval": 5.0},
+            # a caption only for a novel keyframe, at most one every 5 s; 224 px, 12 tokens;
+            # int8 linear layers on a CPU (perceive.stage.int8_linear; ignored on CUDA)
+            "caption": {"image_size": 224, "max_new_tokens": 12, "min_interval": 5.0, "int8": True},
             # region captions every 10 s, two regions, none when the detections and frame repeat
             "dense_caption": {"image_size": 224, "max_new_tokens": 12, "interval": 10.0, "top_k": 2,
-                              "skip_repeats": True},
-            # a 4 s action window every 10 s instead of back to back
-            "action": {"stride_s": 10.0},
+                              "skip_repeats": True, "int8": True},
+            # a 4 s action window every 10 s instead of back to back, int8 linear layers on a CPU
+            "action": {"stride_s": 10.0, "int8": True},
         },
     },
 }

