@@ -42,7 +42,7 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
     translation of non-English speech, shown beside the original as ``(English translation)``
     lines (it needs a multilingual ASR model; the translation is part of the cache key).
     """
-    from perceive.models import STAGES
+    from perceive.models import DEFAULT_STAGES
     from perceive.profiles import profile as profile_settings
 
     values = profile_settings(profile)
@@ -50,7 +50,7 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
     values.update({k: v for k, v in flags.items() if v is not None})
     if translate:
         values.setdefault("stage_options", {}).setdefault("asr", {})["translate"] = True
-    return PerceptionSettings(stages=tuple(stages) if stages else tuple(STAGES), device=device,
+    return PerceptionSettings(stages=tuple(stages) if stages else DEFAULT_STAGES, device=device,
                               models=dict(models or {}), **values)
 
 
