@@ -27,7 +27,7 @@ def main(
     model_dir: Annotated[Path, typer.Option("--model-dir", help="Where the random-weight models are built (once).")] = MODEL_DIR,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the results as JSON to this file.")] = None,
     fps: Annotated[float, typer.Option("--fps", help="Keyframes sampled per second.")] = 1.0,
-    stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages (default: all).")] = None,
+    stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages (default: all but the optional tags).")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="cpu, cuda, ... (default: cuda if available).")] = None,
     questions: Annotated[Optional[int], typer.Option("--questions", help="Questions asked per clip (0: no ask; default 2, 0 with --device cuda: the GPU bench times the perception stages).")] = None,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Longest answer, in tokens.")] = 64,

@@ -43,7 +43,7 @@ class ClipSpec(BaseModel):
 
     def settings(self):
         """The perception settings of this spec: the profile's, then the explicit fields."""
-        from perceive.models import STAGES
+        from perceive.models import DEFAULT_STAGES
         from perceive.pipeline import PerceptionSettings
         from perceive.profiles import profile
 
@@ -51,7 +51,7 @@ class ClipSpec(BaseModel):
         values["fps"] = self.fps
         if self.batch_size:
             values["batch_size"] = self.batch_size
-        return PerceptionSettings(stages=tuple(self.stages or STAGES), device=self.device, models=dict(self.models),
+        return PerceptionSettings(stages=tuple(self.stages or DEFAULT_STAGES), device=self.device, models=dict(self.models),
                                   **values)
 
 

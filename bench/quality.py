@@ -431,7 +431,7 @@ def main(
     no_cleanup: Annotated[bool, typer.Option("--no-cleanup", help="Build contexts without the cleanup model.")] = False,
     online: Annotated[bool, typer.Option("--online", help="Allow downloads (default: offline).")] = False,
     evidence: Annotated[str, typer.Option("--evidence", help="QA modes, comma-separated: evidence (evidence first), full (whole fitted context), auto (by window size).")] = "evidence,full",
-    stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated perception stages (default: all).")] = None,
+    stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated perception stages (default: all but the optional tags).")] = None,
     recall_only: Annotated[bool, typer.Option("--recall-only", help="Measure context recall only; load no LLM.")] = False,
     no_shared_detector: Annotated[bool, typer.Option("--no-shared-detector", help="Do not use ../shared/models' YOLO11n TFLite as the detector.")] = False,
 ):

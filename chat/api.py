@@ -42,13 +42,13 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
     translation of non-English speech, shown beside the original as ``(English translation)``
     lines (it needs a multilingual ASR model; the translation is part of the cache key).
     """
-    from perceive.models import STAGES
+    from perceive.models import DEFAULT_STAGES
     from perceive.profiles import profile as profile_settings
 
     values = profile_settings(profile)
     flags = {"fps": fps, "batch_size": batch_size, "scene_threshold": scene, "max_seconds": max_seconds}
     values.update({k: v for k, v in flags.items() if v is not None})
-    settings = PerceptionSettings(stages=tuple(stages) if stages else tuple(STAGES), device=device,
+    settings = PerceptionSettings(stages=tuple(stages) if stages else DEFAULT_STAGES, device=device,
                                   models=dict(models or {}), **values)
     return translating(settings) if translate else settings
 

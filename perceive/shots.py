@@ -64,16 +64,27 @@ class ShotStage(FrameStage):
         return (histogram_distance(hist_a, hist_b) > self.hist_threshold
                 and difference(thumb_a, thumb_b) > self.grey_threshold)
 
+    def observe(self, frame: Frame) -> float | None:
+        """Take the next keyframe: the start of the shot it opens (the first keyframe opens one), else None.
+
+        Other stages (``tags``) use this to follow the same shots as this stage.
+        """
+        hist, thumb = colour_histogram(frame.image), thumbnail(frame.image)
+        start = None
+        if self.previous is None:
+            start = frame.time
+        elif self.is_cut(self.previous[1], self.previous[2], hist, thumb):
+            start = round((self.previous[0] + frame.time) / 2, 2)
+        self.previous = (frame.time, hist, thumb)
+        return start
+
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         for frame in frames:
-            hist, thumb = colour_histogram(frame.image), thumbnail(frame.image)
-            if self.previous is None:
-                self.shot_start = frame.time
-            elif self.is_cut(self.previous[1], self.previous[2], hist, thumb):
-                cut = round((self.previous[0] + frame.time) / 2, 2)
-                self.shots.append((self.shot_start, cut))
-                self.shot_start = cut
-            self.previous = (frame.time, hist, thumb)
+            start = self.observe(frame)
+            if start is not None:
+                if self.shot_start is not None:
+                    self.shots.append((self.shot_start, start))
+                self.shot_start = start
         return []
 
     def finish(self) -> list[Observation]:

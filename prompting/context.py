@@ -14,6 +14,7 @@ timeline in time order. Every line is one of these kinds::
     Timeline (times in seconds from the start; speech spans in m:ss):
     Second 3: a man riding a bike; objects: 2 person (left, center), 1 car (right); person #3 enters.
     Seconds 4-6: objects: 1 person (center).
+    Scene 0:00-0:12 (image tags, may be wrong): lakeside 0.62, boathouse 0.41
     Dense captions at second 5: person (left): "a man in a red shirt"; car (right): "a parked car"
     Action 0-4 s: riding a bike (0.82), skateboarding (0.05)
     Text 0:03-0:08 (top center): "Anyone know what this pocket is for?"
@@ -27,13 +28,15 @@ timeline in time order. Every line is one of these kinds::
 (several separated by `` / ``), the detections of the frame that saw the most
 of each label with a count and position words (left to right), and tracked
 objects that enter or leave; consecutive seconds with the same text merge into
-one ``Seconds A-B`` line. ``Fact`` lines (:mod:`prompting.facts`) sum up the
+one ``Seconds A-B`` line. ``Scene`` lines are the optional ``tags`` stage's
+ImageNet labels of a shot with their probabilities, marked as classifier guesses;
+consecutive shots with the same labels merge into one span (``m:ss``). ``Fact`` lines (:mod:`prompting.facts`) sum up the
 whole timeline and say what a stage that did not run leaves unknown (they
 replace the notes of stages skipped for want of a model). ``Text`` lines are
 on-screen text spans (``m:ss``) with a position word. ``Dense captions`` are region captions, about
 every 5 s. Spans of ``Action`` windows are seconds; ``Speech`` spans are
 ``m:ss`` (start rounded down, end rounded up). At equal times the order is:
-second, dense captions, action, text, speech, note.
+second, scene, dense captions, action, text, speech, note.
 
 Speech (:mod:`prompting.speech` computes the facts, this module writes them):
 the ``Speech:`` header line names the main language with its detection
@@ -72,8 +75,10 @@ TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:s
 EMPTY = "(nothing was seen or heard)"
 WINDOW_NOTE = ("The full context is longer than this window: the parts most relevant to the question are given in "
                "full detail, other parts as one-line Summary lines, and some parts may be left out.")
-KIND_ORDER = {"second": 0, "dense": 1, "action": 2, "text": 3, "speech": 4, "silence": 4, "note": 5, "summary": 6}
+KIND_ORDER = {"second": 0, "scene": 1, "dense": 2, "action": 3, "text": 4, "speech": 5, "silence": 5, "note": 6,
+              "summary": 7}
 UNTRANSCRIBED_TEXT = "not transcribed (likely not English; the ASR model is English-only)"
+SCENE_TAG = "image tags, may be wrong"
 
 
 class Cleaner(Protocol):
@@ -105,7 +110,7 @@ def secs(seconds: float) -> str:
     return f"{round(seconds, 1):g}"
 
 
-Kind = Literal["second", "dense", "action", "text", "speech", "silence", "note", "summary"]
+Kind = Literal["second", "scene", "dense", "action", "text", "speech", "silence", "note", "summary"]
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ class Entry:
     ``text`` is what follows the time prefix; :meth:`line` adds the prefix.
     ``captions`` and ``labels`` are the facts a ``second`` entry shows (its
     scene captions, its object labels); an ``action`` entry's ``labels`` are its
-    classes, most likely first. ``search`` is the text retrieval compares with
+    classes, most likely first, a ``scene`` entry's its image tags. ``search`` is the text retrieval compares with
     a question: the entry's words without counts, positions, scores or track ids.
     ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``);
     a ``silence`` entry (``No speech``) has no text.
@@ -149,9 +154,11 @@ class Entry:
             return f"Speech {span}" + (f" ({self.tag})" if self.tag else "")
         if self.kind == "silence":
             return f"No speech {clock(self.start, up=True)}-{clock(self.end if self.end is not None else self.start)}"
-        if self.kind == "text":
+        if self.kind in ("text", "scene"):
             end = clock(self.end if self.end is not None else self.start, up=True)
             span = clock(self.start) + (f"-{end}" if end != clock(self.start) else "")
+            if self.kind == "scene":
+                return f"Scene {span} ({SCENE_TAG})"
             where = text_position(self.observations)
             return f"Text {span}" + (f" ({where})" if where else "")
         if self.kind == "note":
@@ -386,6 +393,34 @@ def merge_seconds(entries: list[Entry], step: float = 1.0) -> list[Entry]:
     return out
 
 
+def _scene_entries(perception: Perception) -> list[Entry]:
+    """The image tags of each shot (``tag`` observations of one span), consecutive shots with the same labels merged.
+
+    ``Scene 0:00-0:12 (image tags, may be wrong): lakeside 0.62, boathouse 0.41``: labels most likely first,
+    each with its best probability over the merged shots.
+    """
+    shots: dict[tuple[float, float], list[Observation]] = defaultdict(list)
+    for o in perception.by_stage("tag"):
+        shots[(o.start, o.end if o.end is not None else o.start)].append(o)
+    step = max(1.0, 1.0 / perception.fps_sampled if perception.fps_sampled else 1.0)
+    merged: list[tuple[float, float, list[Observation]]] = []
+    for (start, end), found in sorted(shots.items()):
+        labels = {_label(o) for o in found}
+        if merged and {_label(o) for o in merged[-1][2]} == labels and start - merged[-1][1] <= step + 1e-6:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2] + found)
+        else:
+            merged.append((start, end, found))
+    entries = []
+    for start, end, found in merged:
+        best: dict[str, float] = {}
+        for o in found:
+            best[_label(o)] = max(best.get(_label(o), 0.0), o.score or 0.0)
+        labels = sorted(best, key=lambda label: -best[label])
+        entries.append(Entry(start, end, "scene", ", ".join(f"{label} {best[label]:.2f}" for label in labels),
+                             tuple(found), labels=tuple(labels), search=", ".join(labels)))
+    return entries
+
+
 def _dense_entries(perception: Perception) -> list[Entry]:
     groups: dict[int, list[Observation]] = defaultdict(list)
     for o in perception.by_stage("dense_caption"):
@@ -470,8 +505,9 @@ def _note_entries(perception: Perception) -> list[Entry]:
 
 def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Entry]:
     """Every observation as timeline entries, in time order."""
-    entries = (_second_entries(perception, cleanup) + _dense_entries(perception) + _action_entries(perception)
-               + _text_entries(perception) + _speech_entries(perception) + _note_entries(perception))
+    entries = (_second_entries(perception, cleanup) + _scene_entries(perception) + _dense_entries(perception)
+               + _action_entries(perception) + _text_entries(perception) + _speech_entries(perception)
+               + _note_entries(perception))
     return sorted(entries, key=lambda e: (e.start, KIND_ORDER[e.kind]))
 
 

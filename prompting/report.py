@@ -53,12 +53,13 @@ LANES: dict[str, str] = {
     "dense_caption": "Region captions",
     "action": "Actions",
     "shot": "Shot changes",
+    "tag": "Image tags (guesses)",
     "silence": "Silence",
     "note": "Notes",
 }
 """Lane titles of the known stages, in display order; any other stage gets a lane after these."""
 COLOURS = {"asr": "#3b6fe0", "ocr": "#8a4fd0", "track": "#1f9d6b", "detection": "#6d9c12", "caption": "#e08a12",
-           "dense_caption": "#d0603a", "action": "#cf3f74", "shot": "#5a6270", "silence": "#9aa3ad",
+           "dense_caption": "#d0603a", "action": "#cf3f74", "shot": "#5a6270", "tag": "#2a8f9d", "silence": "#9aa3ad",
            "note": "#5a6270"}
 MARKER_STAGES = {"note", "shot"}
 """Stages whose instants are drawn as thin markers rather than keyframe-long blocks."""

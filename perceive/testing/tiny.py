@@ -124,6 +124,33 @@ def tiny_action(folder: str | Path) -> Path:
     return folder
 
 
+TINY_TAGS = ["lakeside", "boathouse", "water bottle", "suit"]
+
+
+def tiny_tagger(folder: str | Path) -> Path:
+    """Save a narrow EfficientNet-Lite0 (random weights, 32 px input, four classes) as ``folder/tiny-tagger.pth``.
+
+    Its first class's bias is raised, so that even untrained it tags every shot
+    "lakeside" with a probability near 1 and the other classes far below any threshold.
+    """
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"width_coefficient": 0.25, "depth_coefficient": 0.25, "image_size": 32}
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the same tiny model every time
+        net = EfficientNet.from_name("efficientnet-lite0", num_classes=len(TINY_TAGS), **config)
+    with torch.no_grad():
+        net._fc.weight.mul_(0.01)
+        net._fc.bias.copy_(torch.tensor([8.0] + [0.0] * (len(TINY_TAGS) - 1)))
+    path = folder / "tiny-tagger.pth"
+    torch.save({"config": config, "labels": TINY_TAGS, "state_dict": net.state_dict()}, path)
+    mark_random(path)
+    return path
+
+
 def _tiny_corpus() -> list[str]:
     """Words the tiny tokenizer knows: the prompt plus common tag and caption words."""
     words = ("person people man woman boy girl dog cat car bicycle bike skateboard table chair cup bottle "
@@ -161,5 +188,5 @@ def tiny_cleanup(folder: str | Path) -> Path:
     return folder
 
 
-BUILDERS = {"asr": tiny_asr, "detector": tiny_detector, "captioner": tiny_captioner, "action": tiny_action,
-            "cleanup": tiny_cleanup}
+BUILDERS = {"asr": tiny_asr, "detector": tiny_detector, "tagger": tiny_tagger, "captioner": tiny_captioner,
+            "action": tiny_action, "cleanup": tiny_cleanup}
