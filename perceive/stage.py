@@ -49,7 +49,9 @@ class Stage(ABC):
 
     @property
     def model(self) -> Any:
-        """The loaded model, loaded once per process on first access."""
+        """The loaded model, loaded once per process on first access (None for a stage without one, ``shots``)."""
+        if self.spec is None:
+            return self.load_model()
         key = (type(self).load_model.__qualname__, self.spec.backend, self.spec.location, self.device,
                *self.load_options())
         return model_cache().get(key, self.load_model)

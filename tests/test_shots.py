@@ -21,3 +21,10 @@ def test_a_montage_has_its_cuts_and_a_static_cover_has_none():
     assert all(any(abs(c - t) <= 1.0 for t in (1.2, 3.0, 5.5, 7.5, 9.7)) for c in found)
     assert cuts("videogrep_manifesto.mp4") == []
     assert cuts("videollama_skateboarding_dog.mp4") == []          # one moving shot
+
+
+def test_a_stage_without_a_model_loads_none():
+    """``shots`` has no model: asking for it (as the bench does for every stage) is None, not an error."""
+    from perceive.shots import ShotStage
+
+    assert ShotStage().model is None
