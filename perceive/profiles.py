@@ -22,6 +22,8 @@ PROFILES: dict[str, dict] = {
         "concurrent_audio": True,
         "stage_options": {
             "asr": {"cpu_threads": 1},
+            # on-screen text read at most every 4 s instead of 2 s (text shown for less may be missed)
+            "ocr": {"interval": 4.0},
             # a caption only for a novel keyframe, at most one every 5 s; 224 px, 12 tokens;
             # int8 linear layers on a CPU (perceive.stage.int8_linear; ignored on CUDA)
             "caption": {"image_size": 224, "max_new_tokens": 12, "min_interval": 5.0, "int8": True},

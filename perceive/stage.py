@@ -21,7 +21,9 @@ from perceive.video import Frame
 
 
 def int8_linear(model: Any) -> Any:
-    """``model`` with its ``Linear`` layers quantized to int8 weights, activations quantized on the fly (CPU only).
+    """``model`` (changed in place) with its ``Linear`` layers quantized to int8 weights, activations on the fly (CPU).
+
+    Quantizing costs about 2.4 s for BLIP-base on 2 cores, once per process (the model is cached).
 
     PyTorch's dynamic quantization (fbgemm, chosen at run time for the CPU: AVX2 or AVX-512, no build
     flags): transformer encoders and decoders run about 1.4x faster on 2 cores, and their outputs change
@@ -34,7 +36,7 @@ def int8_linear(model: Any) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")            # torch deprecates quantized tensors in favour of torchao
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
 
 
 class Stage(ABC):
