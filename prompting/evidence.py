@@ -7,7 +7,9 @@ typed :class:`~prompting.context.VideoContext`:
 1. **Facts that answer** (:func:`answer_facts`), computed from the entries, never
    by the LLM: the speech at a time the question names, the on-screen text
    (``text`` entries) there, the silences between speech, how many objects of a
-   class a keyframe showed and when they were visible. Header facts that other
+   class a keyframe showed and when they were visible. On-screen text shown for at
+   least half the video (a title or cover: it says what the whole video is) is a
+   fact for every question. Header facts that other
    stages add (any record with ``kind`` and ``text`` in ``header.facts``:
    presence, shots, speech, unknown) join by kind and word overlap.
 2. **Entries**: those inside the spans the question names, then the most
@@ -38,6 +40,7 @@ from prompting.tokens import TokenCounter, approx_tokens
 
 MAX_ENTRIES = 6
 EVIDENCE_TOKENS = 700
+STANDING_SHARE = 0.5       # on-screen text shown this share of the video always goes with the evidence
 MIN_SILENCE = 2.0          # seconds without speech that count as a silence
 APPEARANCE_GAP = 2.0       # a class unseen for longer starts a new appearance
 RELATIVE_SCORE = 0.6       # retrieved entries must score at least this share of the best one
@@ -273,6 +276,11 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
         else:
             facts.append(Fact("presence", f"Object detection did not run: the number of {question.count_of} "
                                           "is unknown"))
+    if not any(f.kind == "text" for f in facts):
+        for i in standing_text(entries, duration)[:2]:
+            e = entries[i]
+            facts.append(Fact("text", f"On screen for most of the video ({_span_text(e.start, e.end)}): "
+                                      f"{quote(_said_text(e))}", e.start, e.end))
     facts += _matching_header_facts(question, header, {f.kind for f in facts})
     return facts, " ".join(draft) or None
 
@@ -306,6 +314,17 @@ def preferred_kinds(question: Question) -> set[str]:
     if question.asks_written:
         kinds |= {"text", "dense"}
     return kinds
+
+
+def standing_text(entries: list[Entry], duration: float, share: float = STANDING_SHARE) -> list[int]:
+    """Indices of on-screen text shown for at least ``share`` of the video (a title, cover or caption bar), longest first.
+
+    Such text says what the whole video is, so it is a fact for every question (:func:`answer_facts`).
+    """
+    if duration <= 0:
+        return []
+    long = [i for i, e in enumerate(entries) if e.kind == "text" and (e.end or e.start) - e.start >= share * duration]
+    return sorted(long, key=lambda i: -((entries[i].end or entries[i].start) - entries[i].start))
 
 
 def select_entries(question: Question, context: VideoContext, embedder: TextEmbedder | None = None,

@@ -160,3 +160,22 @@ def test_an_answer_about_the_notes_gives_way_to_the_best_entry():
                    text)
     assert not is_meta("Magnets attract iron but not copper.", text) and not is_meta("In London.", text)
     assert plain_answer(evidence.best) == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper.".'
+
+
+def test_text_shown_for_most_of_the_video_goes_with_every_question():
+    """A title or cover on screen for at least half the video is a fact for any question; a short caption is not."""
+    from perceive.records import ModelInfo, Observation, Perception, VideoInfo
+    from prompting.context import video_context
+    from prompting.evidence import select_evidence
+
+    observations = [Observation(stage="ocr", start=0.0, end=80.0, text="Treasure Island by Robert Louis Stevenson",
+                                label="center"),
+                    Observation(stage="ocr", start=30.0, end=32.0, text="Chapter One", label="top center")]
+    observations += [Observation(stage="asr", start=t, end=t + 3.0, text=f"Sentence number {t} of the reading.")
+                     for t in range(0, 80, 5)]
+    models = [ModelInfo(role=r, name="m", source="path", weights="real") for r in ("asr", "ocr")]
+    context = video_context(Perception(video=VideoInfo(path="v.mp4", duration=80.0, width=320, height=180, fps=25,
+                                                       has_audio=True), fps_sampled=1.0, models=models,
+                                       observations=observations))
+    facts = [f.text for f in select_evidence(context, "Which novel is this?").facts]
+    assert facts == ['On screen for most of the video (0:00-1:20): "Treasure Island by Robert Louis Stevenson"']
