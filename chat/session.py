@@ -195,6 +195,7 @@ class ChatSession:
         elif self.last_evidence and self.last_evidence.best and is_meta(answer, self.last_evidence.content()):
             answer = plain_answer(self.last_evidence.best)   # an answer about the notes: the best entry instead
         seen = "\n".join(e.line() for e in self.last_context.entries)   # not the header: it names the file
+        seen += "\n" + (self.context.header.speech_line() or "")           # but the language spoken is evidence
         if self.last_evidence:
             seen += "\n" + "\n".join(f.text for f in self.last_evidence.facts)
         borrowed = borrows_file_name(answer, self.context.header, seen, question)

@@ -68,6 +68,8 @@ from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo,
 from prompting.language import language_name
 from prompting.speech import SpeechFacts, silences, speech_facts
 
+TRANSLATED = "English translation"   # the tag of a speech entry that holds Whisper's English translation
+
 if TYPE_CHECKING:
     from prompting.facts import Fact
 
@@ -449,7 +451,7 @@ def _speech_entries(perception: Perception) -> list[Entry]:
             continue
         elif o.label == TRANSLATION:
             entries.append(Entry(o.start, o.end, "speech", quote(o.text), (o,), search=quote(o.text),
-                                 tag="English translation"))
+                                 tag=TRANSLATED))
         else:
             tag = language_name(o.language) if o.language and main and o.language != main else None
             entries.append(Entry(o.start, o.end, "speech", quote(o.text), (o,), search=quote(o.text), tag=tag))

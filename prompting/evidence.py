@@ -33,7 +33,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 
 from prompting.cite import content_words
-from prompting.context import Entry, Fit, Header, VideoContext, clock, one_line, quote
+from prompting.context import TRANSLATED, Entry, Fit, Header, VideoContext, clock, one_line, quote
+from prompting.language import question_language
 from prompting.question import Question, TimeSpan, parse_question, resolve_spans
 from prompting.retrieve import TextEmbedder, entry_scores, terms
 from prompting.tokens import TokenCounter, approx_tokens
@@ -316,6 +317,25 @@ def preferred_kinds(question: Question) -> set[str]:
     return kinds
 
 
+def without_needless_translations(entries: list[Entry], question: str) -> list[Entry]:
+    """``entries`` less the English translations of speech said in the question's own language.
+
+    A German question about German speech reads the German original; its translation would only pull
+    the answer towards English. Translations of speech in any other language stay.
+    """
+    asker = question_language(question)
+    if asker == "en":
+        return entries
+    originals = [e for e in entries if e.kind == "speech" and e.tag != TRANSLATED
+                 and any(o.language == asker for o in e.observations)]
+
+    def needless(e: Entry) -> bool:
+        return e.tag == TRANSLATED and any(o.start < (e.end or e.start) and e.start < (o.end or o.start)
+                                           for o in originals)
+
+    return [e for e in entries if not needless(e)]
+
+
 def standing_text(entries: list[Entry], duration: float, share: float = STANDING_SHARE) -> list[int]:
     """Indices of on-screen text shown for at least ``share`` of the video (a title, cover or caption bar), longest first.
 
@@ -331,7 +351,7 @@ def select_entries(question: Question, context: VideoContext, embedder: TextEmbe
                    budget_tokens: int = EVIDENCE_TOKENS, count_tokens: TokenCounter = approx_tokens,
                    max_entries: int = MAX_ENTRIES) -> tuple[list[Entry], dict[int, float]]:
     """The entries that bear on ``question`` (see the module docstring), in time order, and every score."""
-    entries = [e for e in context.entries if e.kind != "summary"]
+    entries = without_needless_translations([e for e in context.entries if e.kind != "summary"], question.text)
     if not entries:
         return [], {}
     raw = entry_scores(question.text, entries, embedder)

@@ -95,6 +95,24 @@ def test_context_names_the_language_and_marks_other_languages_and_translations()
     assert context.header.speech.main == "de" and [h.code for h in context.header.speech.languages] == ["de", "fr"]
 
 
+def test_a_question_in_the_speech_language_reads_the_original_not_its_translation():
+    from prompting.evidence import select_evidence
+
+    context = video_context(perception([
+        asr(0.4, 4.6, "Der Raum wurde als Leichenhalle genutzt.", language="de", language_probability=0.94),
+        asr(0.4, 5.2, "The room was used as a mortuary.", language="en", label=TRANSLATION),
+        asr(20.0, 24.0, "Les deux autres salles.", language="fr", language_probability=0.81),
+        asr(20.0, 24.0, "The other two rooms.", language="en", label=TRANSLATION),
+    ], duration=30.0))
+    german = [e.line() for e in select_evidence(context, "Wofür wurde der Raum genutzt?").entries]
+    assert any("Leichenhalle" in line for line in german) and not any("mortuary" in line for line in german)
+    from prompting.evidence import without_needless_translations
+    kept = [e.text for e in without_needless_translations(context.entries, "Wofür wurde der Raum genutzt?")]
+    assert '"The other two rooms."' in kept and '"The room was used as a mortuary."' not in kept   # French: kept
+    english = [e.line() for e in select_evidence(context, "What was the room used for?").entries]
+    assert any("mortuary" in line for line in english)
+
+
 def test_long_silences_become_no_speech_lines():
     p = perception([asr(14.0, 17.2, "When the time reaches forty seconds, I will say banana.", language="en",
                         language_probability=0.99), asr(40.1, 40.8, "Banana.", language="en")], duration=42.0)
@@ -170,6 +188,18 @@ def test_evidence_first_questions_carry_the_language_rule_too():
     session.ask("Was sagt die Person über den Raum?")
     question = model.sent[-1][-1].content
     assert "Leichenhalle" in question and question.endswith("The question is in German: answer in German.")
+
+
+def test_naming_the_language_spoken_is_not_borrowing_the_file_name():
+    """A video named ``german.mp4`` with German speech: an answer saying "German" draws on the Speech line."""
+    model = RecordingLLM("Der Sprecher spricht German: der Raum wurde als Leichenhalle genutzt.")
+    llm = ChatLLM(model=model, info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
+                  n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1)
+    p = perception([asr(0.4, 4.6, "Der Raum wurde als Leichenhalle genutzt.", language="de",
+                        language_probability=0.98)], duration=6.0)
+    p.video.path = "german.mp4"
+    answer = ChatSession(llm, video_context(p), cite=False, evidence=True).ask("Welche Sprache und was sagt er?")
+    assert "Leichenhalle" in answer and "file name" not in answer
 
 
 def test_chinese_question_gets_the_chinese_system_prompt():
