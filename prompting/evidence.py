@@ -277,6 +277,13 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
         else:
             facts.append(Fact("presence", f"Object detection did not run: the number of {question.count_of} "
                                           "is unknown"))
+    if question.asks_shots:
+        shots = [f for f in header_facts(header) if f.kind == "shots"]
+        if shots:
+            facts += shots
+            draft += [f.text + "." for f in shots]
+        else:   # the shots stage did not run (it always writes a fact when it did)
+            facts.append(Fact("shots", "Shot changes were not analysed: whether there are cuts is unknown"))
     if not any(f.kind == "text" for f in facts):
         for i in standing_text(entries, duration)[:2]:
             e = entries[i]

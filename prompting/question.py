@@ -14,7 +14,8 @@ English, not a list of known questions:
 * intents: ``how many`` / ``number of`` + the thing to count; speech verbs
   (``say``, ``said``, ``speak``, ``mention``, ``talk``, ``read aloud``...);
   on-screen text (``written``, ``text``, ``sign``, ``title``, ``caption``,
-  ``on screen``...); silence (``silent``, ``quiet``, ``pause``, ``no one speaks``).
+  ``on screen``...); silence (``silent``, ``quiet``, ``pause``, ``no one speaks``); the shots
+  (``shot``, ``cut``, ``scene change``, ``continuous``, ``edited``, ``montage``, ``camera angle``).
 
 Spans whose end is the video's end are open (``end=None``) until
 :meth:`TimeSpan.clamp` gives them the duration.
@@ -58,6 +59,8 @@ _WRITTEN = re.compile(r"\b(?:written|writes?|writing|text|sign|signs|title|title
                       r"logo|banner|poster|printed|on[- ]screen|on the screen|displayed|word\s+on|words\s+on|"
                       r"(?:does|do|did)\s+(?:it|the\s+\w+)\s+read|lettering)\b", re.I)
 _SILENT = re.compile(r"\b(?:silen\w*|quiet|pause\w*|no\s+(?:one|body|speech)|nobody|nothing\s+is\s+said)\b", re.I)
+_SHOTS = re.compile(r"\b(?:shots?|cuts?|scene\s+changes?|continuous|uncut|edit(?:s|ed|ing)?|montage|"
+                    r"camera\s+(?:angles?|changes?|switch\w*))\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -91,12 +94,14 @@ class Question:
     asks_said: bool = False
     asks_written: bool = False
     asks_silence: bool = False
+    asks_shots: bool = False          # cuts, shots, one continuous take
     words: str = field(default="", repr=False)   # the question without its time expressions
 
     @property
     def factual(self) -> bool:
-        """Whether a timeline fact can answer it (a time, a count, speech, text or silence)."""
-        return bool(self.spans or self.count_of or self.asks_said or self.asks_written or self.asks_silence)
+        """Whether a timeline fact can answer it (a time, a count, speech, text, silence or the shots)."""
+        return bool(self.spans or self.count_of or self.asks_said or self.asks_written or self.asks_silence
+                    or self.asks_shots)
 
 
 def number(text: str) -> float:
@@ -195,7 +200,8 @@ def parse_question(question: str) -> Question:
     spans, rest = parse_times(question)
     return Question(text=question, spans=tuple(spans), count_of=count_target(rest),
                     asks_said=bool(_SAID.search(rest)), asks_written=bool(_WRITTEN.search(rest)),
-                    asks_silence=bool(_SILENT.search(rest)), words=" ".join(rest.split()))
+                    asks_silence=bool(_SILENT.search(rest)), asks_shots=bool(_SHOTS.search(rest)),
+                    words=" ".join(rest.split()))
 
 
 def resolve_spans(question: Question, duration: float) -> list[TimeSpan]:

@@ -179,3 +179,22 @@ def test_text_shown_for_most_of_the_video_goes_with_every_question():
                                        observations=observations))
     facts = [f.text for f in select_evidence(context, "Which novel is this?").facts]
     assert facts == ['On screen for most of the video (0:00-1:20): "Treasure Island by Robert Louis Stevenson"']
+
+
+@pytest.mark.parametrize("question, shots", [
+    ("Is this one continuous shot?", True), ("How often does the camera angle change?", True),
+    ("Was the video edited?", True), ("Are there any cuts?", True), ("What colour is the shirt?", False),
+])
+def test_questions_about_the_shots(question, shots):
+    assert parse_question(question).asks_shots is shots
+
+
+def test_the_shots_fact_is_the_draft_for_a_question_about_cuts():
+    video = VideoInfo(path="v.mp4", duration=10.0, width=320, height=180, fps=25, has_audio=False)
+    cut = [Observation(stage="shot", start=a, end=b, text="shot") for a, b in ((0, 1.2), (1.2, 3.0), (3.0, 10.0))]
+    context = video_context(Perception(video=video, fps_sampled=1.0, observations=cut, models=[DET]))
+    evidence = select_evidence(context, "Is this one continuous shot?")
+    assert evidence.draft == "Shots: 3 shots, cuts at about 1.2, 3 s."
+    plain = video_context(Perception(video=video, fps_sampled=1.0, observations=[], models=[DET]))
+    assert evidence.draft and select_evidence(plain, "Any cuts?").draft is None
+    assert "Shot changes were not analysed" in select_evidence(plain, "Any cuts?").render()
