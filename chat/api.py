@@ -64,6 +64,26 @@ def translating(settings: PerceptionSettings) -> PerceptionSettings:
     return replace(settings, stage_options=options)
 
 
+def add_translations(video: str | Path, perception: Perception, settings: PerceptionSettings, *,
+                     callbacks: PipelineCallbacks | None = None) -> Perception:
+    """``perception`` plus Whisper's English translation of its non-English speech.
+
+    Only when it has speech in another language and no translation yet: an ASR-only
+    pass with ``--translate`` (cached under its own key) supplies the translations,
+    so the perception itself, and its cache entry shared with ``context`` and
+    ``textualize``, stay as they are. English and silent videos cost nothing.
+    """
+    from perceive.asr import TRANSLATION
+
+    heard = [o for o in perception.observations if o.stage == "asr"]
+    foreign = any(o.language and o.language != "en" and o.label != TRANSLATION for o in heard)
+    if not foreign or any(o.label == TRANSLATION for o in heard) or "asr" not in settings.stages:
+        return perception
+    speech = perceive(video, replace(translating(settings), stages=("asr",)), callbacks=callbacks)
+    added = [o for o in speech.observations if o.stage == "asr" and o.label == TRANSLATION]
+    return perception.model_copy(update={"observations": [*perception.observations, *added]})
+
+
 def perceive(video: str | Path, settings: PerceptionSettings | None = None, *, use_cache: bool = True,
              callbacks: PipelineCallbacks | None = None) -> Perception:
     """The perception of ``video``: from the cache, else by running the stages (built once per process)."""
@@ -125,8 +145,8 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
     what fits the window (keyword retrieval when there is none). ``verbose``
     prints every skipped model's note in full. ``auto_translate``: when the LLM
     declares English as its only language (the default SmolLM2 does), non-English
-    speech gets Whisper's English translation beside it, as ``--translate`` asks
-    (:func:`translating`); ``False`` leaves ``settings`` as they are (``--no-translate``).
+    speech gets Whisper's English translation beside it (:func:`add_translations`);
+    ``False`` leaves the perception as ``settings`` make it (``--no-translate``).
     """
     from chat.llm import LLMSettings, load_llm
 
@@ -135,9 +155,9 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
         raise FileNotFoundError(f"{video}: no such file")
     llm = llm or load_llm(settings.models, llm_settings or LLMSettings())
     (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
-    if auto_translate and getattr(llm, "english_only", False):
-        settings = translating(settings)
     perception = perceive(video, settings, callbacks=callbacks)
+    if auto_translate and getattr(llm, "english_only", False):
+        perception = add_translations(video, perception, settings, callbacks=callbacks)
     context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks, verbose=verbose)
     return chat_about(context, llm, settings, perception=perception, **session_options)
 

@@ -266,20 +266,36 @@ def test_gguf_languages_are_read_from_the_header(tmp_path):
         assert gguf_languages(smollm2) == ("en",)   # the default LLM declares English only
 
 
-@pytest.mark.parametrize("languages, auto, translated", [
-    (("en",), True, True), (("en",), False, False), (("en", "de"), True, False), ((), True, False)])
-def test_an_english_only_llm_gets_translated_speech(tmp_path, monkeypatch, languages, auto, translated):
-    """``open_chat`` asks the ASR stage for English translations when the LLM declares English only."""
+@pytest.mark.parametrize("languages, auto, spoken, translated", [
+    (("en",), True, "de", True), (("en",), False, "de", False), (("en", "de"), True, "de", False),
+    ((), True, "de", False), (("en",), True, "en", False)])
+def test_an_english_only_llm_gets_translated_speech(tmp_path, monkeypatch, languages, auto, spoken, translated):
+    """``open_chat`` adds English translations of foreign speech (an ASR-only pass) when the LLM declares
+    English only; the perception's own settings, and so its cache entry, stay those of ``context``."""
     from chat import api
 
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"")
     seen = []
-    monkeypatch.setattr(api, "perceive", lambda v, settings, **kw: seen.append(settings) or perception([]))
+
+    def fake_perceive(v, settings, **kw):
+        seen.append(settings)
+        said = asr(0.5, 4.0, "Der Raum wurde als Leichenhalle genutzt.", language=spoken, language_probability=0.9)
+        if settings.stage_options.get("asr", {}).get("translate"):
+            return perception([said, asr(0.5, 4.0, "The room was a mortuary.", language="en", label=TRANSLATION)])
+        return perception([said])
+
+    monkeypatch.setattr(api, "perceive", fake_perceive)
     llm = ChatLLM(model=RecordingLLM("ok"), info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
                   n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1, languages=languages)
-    api.open_chat(video, api.perception_settings(stages=("asr",)), llm=llm, cleanup=False, auto_translate=auto)
-    assert seen[0].stage_options.get("asr", {}).get("translate", False) is translated
+    plain = api.perception_settings(stages=("asr", "detection"))
+    session = api.open_chat(video, plain, llm=llm, cleanup=False, auto_translate=auto)
+    assert seen[0] == plain                                    # the shared perception, as `context` makes it
+    if translated:
+        assert len(seen) == 2 and seen[1].stages == ("asr",) and seen[1].stage_options["asr"]["translate"]
+    else:
+        assert len(seen) == 1
+    assert ("(English translation)" in session.context.render()) is translated
 
 
 # models split across packages --------------------------------------------------------------------------------
