@@ -35,7 +35,9 @@ UNIT_SECONDS = {"h": 3600, "hour": 3600, "hr": 3600, "m": 60, "min": 60, "minute
 POINT_WIDTH = 1.0          # "at 40 seconds" covers [40, 41)
 EDGE_SECONDS = 5.0         # "at the beginning" / "at the end"
 
-_NUM = r"(?:\d+(?:\.\d+)?|" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True)) + r")"
+# a number word is a whole word ("was" is not "a s"); digits may touch their unit ("40s")
+_NUM = (r"(?:\b\d+(?:\.\d+)?|\b(?:" + "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
+        + r")\b)")
 _UNIT = r"(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|s)\b"
 _CLOCK = r"\d+:\d\d(?::\d\d)?"
 # one time: a clock, "N unit [M unit]", "second N"/"minute N", or a bare number (its unit comes from its neighbour)

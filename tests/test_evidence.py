@@ -30,6 +30,9 @@ DET = ModelInfo(role="detector", name="yolo", source="path", weights="real", bac
     ("What happens before 10 s?", [(0, 10)]),
     ("What is on screen at second 12?", [(12, 13)]),
     ("What is the man wearing?", []),
+    ("What was the room used for?", []),            # "was" holds no "a s" (one second)
+    ("What has he got in his glass?", []),
+    ("What is said at 40s?", [(40, 41)]),
 ])
 def test_times_named_in_a_question(question, spans):
     got = resolve_spans(parse_question(question), 120.0)
