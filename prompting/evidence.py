@@ -245,6 +245,12 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
             text = f"Nothing is said {where}"
             facts.append(Fact("speech", text))
             draft.append(text + ".")
+    elif question.asks_said and heard:
+        quoted = best_said(question, entries, scores or {})
+        if quoted:
+            at = _span_text(quoted.start, quoted.end)
+            facts.append(Fact("speech", f"Said {at}: {quote(quoted.said)}", quoted.start, quoted.end))
+            draft.append(f"At {at} the speech says: {quote(quoted.said)}")
     if question.asks_written:
         written = _text_at(entries, spans)
         if spans or len(written) <= 3:
@@ -291,6 +297,15 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
                                       f"{quote(_said_text(e))}", e.start, e.end))
     facts += _matching_header_facts(question, header, {f.kind for f in facts})
     return facts, " ".join(draft) or None
+
+
+def best_said(question: Question, entries: list[Entry], scores: dict[int, float]) -> Entry | None:
+    """The speech entry that answers "what does X say about Y" best: the highest-ranked one sharing a word with
+    the question's topic (its words less "say", "said" ...), or None when no speech shares one."""
+    topic = {_stem(w) for w in terms(question.topic)}
+    said = [e for e in entries if e.kind == "speech" and e.said and e.tag != TRANSLATED
+            and topic & {_stem(w) for w in terms(e.said)}]
+    return max(said, key=lambda e: scores.get(id(e), 0.0), default=None)
 
 
 def _said_text(entry: Entry) -> str:

@@ -100,6 +100,14 @@ class Question:
     words: str = field(default="", repr=False)   # the question without its time expressions
 
     @property
+    def topic(self) -> str:
+        """The question's words without its times and the words that name what it asks for ("say", "written")."""
+        text = self.words or self.text
+        for intent in (_SAID, _WRITTEN, _SILENT, _SHOTS):
+            text = intent.sub(" ", text)
+        return " ".join(text.split())
+
+    @property
     def factual(self) -> bool:
         """Whether a timeline fact can answer it (a time, a count, speech, text, silence or the shots)."""
         return bool(self.spans or self.count_of or self.asks_said or self.asks_written or self.asks_silence

@@ -198,7 +198,7 @@ def test_naming_the_language_spoken_is_not_borrowing_the_file_name():
     p = perception([asr(0.4, 4.6, "Der Raum wurde als Leichenhalle genutzt.", language="de",
                         language_probability=0.98)], duration=6.0)
     p.video.path = "german.mp4"
-    answer = ChatSession(llm, video_context(p), cite=False, evidence=True).ask("Welche Sprache und was sagt er?")
+    answer = ChatSession(llm, video_context(p), cite=False, evidence=True).ask("In welcher Sprache spricht er über den Raum?")
     assert "Leichenhalle" in answer and "file name" not in answer
 
 

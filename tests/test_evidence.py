@@ -201,3 +201,11 @@ def test_the_shots_fact_is_the_draft_for_a_question_about_cuts():
     plain = video_context(Perception(video=video, fps_sampled=1.0, observations=[], models=[DET]))
     assert evidence.draft and select_evidence(plain, "Any cuts?").draft is None
     assert "Shot changes were not analysed" in select_evidence(plain, "Any cuts?").render()
+
+
+def test_what_is_said_about_a_topic_is_quoted_from_the_best_matching_speech():
+    """No time named: the speech entry sharing the question's topic words is the fact and the draft."""
+    evidence = select_evidence(lecture(), "What does the teacher say about copper?")
+    assert evidence.draft == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper."'
+    assert any(f.kind == "speech" and "copper" in f.text for f in evidence.facts)
+    assert select_evidence(lecture(), "What does he say about dinner?").draft is None   # no speech on that topic
