@@ -112,6 +112,20 @@ def _until_prompt(child) -> str:
     return ANSI.sub("", child.before)
 
 
+def _finish(child, seconds: float = 60.0) -> None:
+    """Wait (bounded) for the chat process to exit after its output ended, then close its terminal.
+
+    The output ends before the process does (the LLM engine shuts down, files close): closing at once
+    can find it still alive on a busy machine.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while child.isalive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child.close(force=True)
+
+
 def test_interactive_chat_in_a_terminal():
     pexpect = pytest.importorskip("pexpect")
     video = clip("retalking_face_1.mp4")
@@ -135,7 +149,7 @@ def test_interactive_chat_in_a_terminal():
         child.sendline("/quit")
         child.expect(pexpect.EOF)
     finally:
-        child.close()
+        _finish(child)
     assert child.exitstatus == 0
 
     # Ctrl-D at the prompt exits cleanly too (perception now comes from the cache).
@@ -145,7 +159,7 @@ def test_interactive_chat_in_a_terminal():
         child.sendeof()
         child.expect(pexpect.EOF)
     finally:
-        child.close()
+        _finish(child)
     assert child.exitstatus == 0
     assert len(cached_perceptions()) == 1
 
@@ -197,8 +211,22 @@ def test_chat_report_command_writes_the_answers_so_far(tmp_path):
         child.sendline("/quit")
         child.expect(pexpect.EOF)
     finally:
-        child.close()
+        _finish(child)
     assert child.exitstatus == 0
+
+
+def _finish(child, seconds: float = 60.0) -> None:
+    """Wait (bounded) for the chat process to exit after its output ended, then close its terminal.
+
+    The output ends before the process does (the LLM engine shuts down, files close): closing at once
+    can find it still alive on a busy machine.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while child.isalive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child.close(force=True)
     assert "Questions and answers" not in before.read_text()
     page = after.read_text()
     assert page.count('<div class="q">') == 1 and f'<div class="q">{html.escape(QUESTION)}</div>' in page
