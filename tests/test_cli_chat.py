@@ -213,20 +213,6 @@ def test_chat_report_command_writes_the_answers_so_far(tmp_path):
     finally:
         _finish(child)
     assert child.exitstatus == 0
-
-
-def _finish(child, seconds: float = 60.0) -> None:
-    """Wait (bounded) for the chat process to exit after its output ended, then close its terminal.
-
-    The output ends before the process does (the LLM engine shuts down, files close): closing at once
-    can find it still alive on a busy machine.
-    """
-    import time
-
-    deadline = time.monotonic() + seconds
-    while child.isalive() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    child.close(force=True)
     assert "Questions and answers" not in before.read_text()
     page = after.read_text()
     assert page.count('<div class="q">') == 1 and f'<div class="q">{html.escape(QUESTION)}</div>' in page
