@@ -119,3 +119,17 @@ def test_grid_references_come_from_the_manifest():
     assert refs["grid_id2_vcd_swwp2s.mpg"] == "set white with p two soon"
     assert len(refs) == 11
     assert wer_references()["videogrep_manifesto.mp4"].startswith("this audiobook is in the public domain")
+
+
+def test_window_haystack_hides_the_needle_in_the_middle_of_a_long_enough_context():
+    from bench.window import NEEDLES, haystack
+    from prompting.tokens import approx_tokens
+
+    needle = NEEDLES[0][0]
+    for tokens in (300, 1200):
+        context = haystack(needle, tokens, approx_tokens)
+        text = context.render()
+        assert approx_tokens(text) >= tokens and text.count(needle) == 1
+        said = [e for e in context.entries if e.kind == "speech"]
+        where = [i for i, e in enumerate(said) if needle in e.text][0]
+        assert 0.25 <= where / len(said) <= 0.75          # in the middle, not at either end
