@@ -156,7 +156,8 @@ def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_s
 
     stream = ffmpeg.input(_INPUT, **_input_options(max_seconds))
     if scene_threshold is None:
-        stream = stream.filter("fps", fps=fps)
+        # round=up: keyframe n is the frame on screen at n / fps (the default, near, takes the one ~0.5 / fps later)
+        stream = stream.filter("fps", fps=fps, round="up")
     else:
         select = f"isnan(prev_selected_t)+gte(t-prev_selected_t,{1 / fps:.6f})+gt(scene,{scene_threshold})"
         stream = stream.filter("select", select).filter("showinfo")

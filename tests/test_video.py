@@ -72,3 +72,19 @@ def make_bad_input(folder, kind):
 def test_bad_inputs_raise_video_error(tmp_path, kind, message):
     with pytest.raises(VideoError, match=message):
         probe(make_bad_input(tmp_path, kind))
+
+
+def test_a_keyframe_is_the_frame_on_screen_at_its_time(tmp_path):
+    """Red until 1.2 s, then blue: the keyframe at 1 s is red and the one at 2 s blue (ffmpeg's default
+    rounding took the frame ~0.5 s later, so "1 s" showed blue), and the last whole second is kept."""
+    import subprocess
+
+    video = tmp_path / "cut.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=64x64:r=25:d=1.2",
+                    "-f", "lavfi", "-i", "color=c=blue:s=64x64:r=25:d=3", "-filter_complex", "[0][1]concat=n=2:v=1",
+                    "-c:v", "libx264", "-pix_fmt", "yuv444p", str(video)], check=True, timeout=60)
+    frames = [f for batch in iter_keyframes(probe(video), 1.0, 8, 64) for f in batch]
+    red = [f.time for f in frames if f.image[32, 32, 0] > 200]
+    assert red == [0.0, 1.0] and [f.time for f in frames] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    halves = [f for batch in iter_keyframes(probe(video), 2.0, 8, 64) for f in batch]
+    assert [f.time for f in halves if f.image[32, 32, 0] > 200] == [0.0, 0.5, 1.0]
