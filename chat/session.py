@@ -175,8 +175,9 @@ class ChatSession:
         stream = AnswerStream(None if held else on_token, self.one_paragraph)
         self.first_token_at = None
         stop = ["\n\n"] if self.one_paragraph else None
+        chunks = self.llm.model.stream(messages, stop=stop)
         try:
-            for chunk in self.llm.model.stream(messages, stop=stop):
+            for chunk in chunks:
                 piece = str(chunk.content)
                 if piece:
                     if self.first_token_at is None:
@@ -188,6 +189,11 @@ class ChatSession:
             if failure:
                 raise failure from exc
             raise
+        finally:
+            # close the stream now, not when the garbage collector finds it: its clean-up (the engine stops,
+            # the prompt cache is saved) must not run later, in the middle of another answer, where an
+            # exception such as Ctrl-C's KeyboardInterrupt would be swallowed as "ignored"
+            getattr(chunks, "close", lambda: None)()
         answer = stream.close()
         shown = bool(stream.text) and not held
         if draft and not keeps_facts(answer, draft):

@@ -163,6 +163,11 @@ def drop_repeats(observations: list[Observation], gap: float = 1.0) -> list[Obse
     return kept
 
 
+def within(t: float, duration: float) -> float:
+    """``t`` rounded to 10 ms, never past ``duration`` (rounding 2.978 up to 2.98 would end after the audio)."""
+    return min(round(t, 2), duration)
+
+
 class AsrStage(AudioStage):
     """Transcribe the audio track with Whisper (faster-whisper or openai-whisper), in the language spoken."""
 
@@ -255,7 +260,7 @@ class AsrStage(AudioStage):
                     continue
                 end = min(max(start, end), duration)
                 prob = None if seg.language_probability is None else round(seg.language_probability, 3)
-                observations.append(Observation(start=round(start, 2), end=round(end, 2), stage="asr", text=text,
+                observations.append(Observation(start=within(start, duration), end=within(end, duration), stage="asr", text=text,
                                                 score=round(min(1.0, max(0.0, score)), 3), language=seg.language,
                                                 language_probability=prob))
         if self.translate and self.spec.backend != "whisper" and self.multilingual:
@@ -349,7 +354,7 @@ class AsrStage(AudioStage):
                 spans[-1][1] = max(spans[-1][1], end)
             elif end > start:
                 spans.append([start, end])
-        return [Observation(start=round(a, 2), end=round(b, 2), stage="asr", label=UNTRANSCRIBED,
+        return [Observation(start=within(a, duration), end=within(b, duration), stage="asr", label=UNTRANSCRIBED,
                             text="[speech not transcribed: likely not English; the ASR model is English-only]")
                 for a, b in spans]
 
@@ -362,7 +367,7 @@ class AsrStage(AudioStage):
                 continue
             end = min(max(start, seg.end), duration)
             score = math.exp(min(0.0, seg.avg_logprob)) if math.isfinite(seg.avg_logprob) else 0.0
-            out.append(Observation(start=round(start, 2), end=round(end, 2), stage="asr", label=TRANSLATION,
+            out.append(Observation(start=within(start, duration), end=within(end, duration), stage="asr", label=TRANSLATION,
                                    text=text, score=round(score, 3), language="en"))
         return out
 

@@ -353,3 +353,9 @@ def test_a_missing_part_is_a_clear_error(fake_split, monkeypatch):
     with pytest.raises(ModelUnavailable, match="pip install no-such-part"):
         resolve_value("asr", "pkg:fake-model")
     assert not (fake_split / "models" / "fake-model-1.0").exists()
+
+
+def test_times_are_rounded_but_never_past_the_audio():
+    from perceive.asr import within
+
+    assert within(2.978, 2.978) == 2.978 and within(1.234, 10.0) == 1.23 and within(2.9749, 2.978) == 2.97

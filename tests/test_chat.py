@@ -165,3 +165,47 @@ def test_a_long_prompt_runs_through_the_portable_engine(llm):
     timings = llm.model.engine.last_timings
     assert timings["prompt_n"] + timings.get("cache_n", 0) >= 1000, timings
     assert answer.strip() and timings["predicted_n"] >= 1
+
+
+def test_an_answer_cut_short_closes_the_llm_stream_at_once():
+    """One-paragraph answers stop reading at the blank line: the stream's clean-up runs then, not at garbage
+    collection in the middle of a later answer (where a Ctrl-C raised in it would be swallowed)."""
+    import gc
+
+    from langchain_core.messages import AIMessageChunk
+
+    from chat.llm import ChatLLM
+    from chat.session import ChatSession
+    from perceive.records import ModelInfo, Observation, Perception, VideoInfo
+    from prompting.context import video_context
+
+    closed = []
+
+    class ParagraphsLLM:
+        def stream(self, messages, stop=None):
+            keep = []
+
+            def pieces():
+                assert keep                      # the generator refers to itself: only GC could free it
+                try:
+                    for piece in ["He asks for help.", "\n\n", "Then more text that is never read."]:
+                        yield AIMessageChunk(content=piece)
+                finally:
+                    closed.append(True)
+
+            keep.append(pieces())
+            return keep[0]
+
+    llm = ChatLLM(model=ParagraphsLLM(), info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
+                  n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1)
+    perception = Perception(video=VideoInfo(path="v.mp4", duration=6.0, width=320, height=240, fps=25, has_audio=True),
+                            fps_sampled=1.0, observations=[Observation(stage="asr", start=0.0, end=3.0,
+                                                                       text="I need to ask for help.")],
+                            models=[ModelInfo(role="asr", name="m", source="path", weights="real")])
+    gc.disable()
+    try:
+        answer = ChatSession(llm, video_context(perception), cite=False, evidence=False, guard=False).ask(
+            "What does he ask for?")
+        assert closed == [True] and "never read" not in answer
+    finally:
+        gc.enable()
