@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -104,7 +105,15 @@ def _spawn(video: Path):
     command, args = (exe, []) if exe else (sys.executable, ["-m", "chat.cli"])
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
     args += ["chat", str(video), "--stages", "asr", "--offline", "--max-tokens", "40"]
-    return pexpect.spawn(command, args, env=env, encoding="utf-8", timeout=180, dimensions=(40, 200))
+    # a terminal's signals at their defaults: a test run started in the background (`cmd &`, `nohup`) ignores
+    # SIGINT and SIGHUP, and a child would inherit that (Ctrl-C would do nothing)
+    return pexpect.spawn(command, args, env=env, encoding="utf-8", timeout=180, dimensions=(40, 200),
+                         preexec_fn=_default_signals)
+
+
+def _default_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _until_prompt(child) -> str:
