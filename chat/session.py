@@ -19,7 +19,10 @@ names no time gets the time of the context line supporting it (:mod:`prompting.c
 question comes with its own evidence block (``prompts/question_evidence.txt``):
 the facts that answer it and the few entries that bear on it. Larger windows
 (remote models) get the whole fitted context as before; ``evidence=True/False``
-forces either. When the evidence holds a fact-made draft answer (a time, a
+forces either. A question in a language the LLM declares it does not write (GGUF
+``general.languages``: SmolLM2 declares English only) is answered without it:
+its evidence quoted word for word, framed in the question's language
+(:mod:`prompting.quoted`). When the evidence holds a fact-made draft answer (a time, a
 count, speech, on-screen text), the LLM only phrases it: an answer that loses
 the draft's content is replaced by the draft. Answers lose a preamble about
 "the context" and end at the first blank line (:mod:`chat.answer`), and an
@@ -49,6 +52,7 @@ from prompting.language import language_name, question_language
 from prompting.guard import cannot_tell, guard as guard_answer
 from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, is_meta, keeps_facts, plain_answer,
                                 select_evidence)
+from prompting.quoted import quoted_answer
 from prompting.retrieve import TextEmbedder
 from prompting.window import fit_context
 
@@ -162,6 +166,9 @@ class ChatSession:
         self.last_messages = messages
         if on_context:
             on_context(self.last_text)
+        quoted = self._quoted_answer(question)
+        if quoted:
+            return self._answer_without_llm(quoted, question, on_token)
         if self.last_evidence is not None and self.last_evidence.empty:
             unknown = bool(self.context.header.unknown())   # then say what could not be seen, and why
             return self._answer_without_llm(cannot_tell(self.context, question) if unknown else NOT_SHOWN,
@@ -221,8 +228,21 @@ class ChatSession:
         self.history += [plain, AIMessage(answer)]
         return answer
 
+    def writes(self, language: str) -> bool:
+        """Whether the LLM writes ``language``: it declares it, or declares no language at all (unknown)."""
+        return not self.llm.languages or language in self.llm.languages
+
+    def _quoted_answer(self, question: str) -> str | None:
+        """For a question in a language the LLM does not write: its evidence quoted, framed in that language
+        (:mod:`prompting.quoted`); None when the LLM writes it or ``prompts/`` has no phrases for it."""
+        if self.writes(self.language):
+            return None
+        evidence = self.last_evidence or select_evidence(self.context, question, self.embedder,
+                                                         count_tokens=self.llm.count_tokens)
+        return quoted_answer(evidence, self.language)
+
     def _answer_without_llm(self, answer: str, question: str, on_token) -> str:
-        """Answer with ``answer`` (nothing bears on the question: the LLM would only invent)."""
+        """Answer with ``answer``, not the LLM's (it would only invent, or cannot write the question's language)."""
         self.first_token_at = time.perf_counter()
         if on_token:
             on_token(answer)

@@ -359,3 +359,54 @@ def test_times_are_rounded_but_never_past_the_audio():
     from perceive.asr import within
 
     assert within(2.978, 2.978) == 2.978 and within(1.234, 10.0) == 1.23 and within(2.9749, 2.978) == 2.97
+
+
+def english_only_session(said: str, language: str, evidence: bool) -> tuple[ChatSession, RecordingLLM]:
+    """A session over one sentence of speech in ``language``, with a stub LLM that declares English only."""
+    model = RecordingLLM("The room was used as a morgue.")
+    llm = ChatLLM(model=model, info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
+                  n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1, languages=("en",))
+    context = video_context(perception([asr(0.4, 4.6, said, language=language, language_probability=0.98)],
+                                       duration=6.0))
+    return ChatSession(llm, context, cite=False, evidence=evidence), model
+
+
+@pytest.mark.parametrize("evidence", [True, False])
+def test_an_english_only_llm_answers_a_german_question_by_quoting_the_evidence(evidence):
+    session, model = english_only_session("Der Raum wurde als Leichenhalle genutzt.", "de", evidence)
+    answer = session.ask("Wofür wurde der Raum genutzt?")
+    assert model.sent == []                                   # the LLM does not write German: not asked
+    assert question_language(answer) == "de"
+    assert answer.splitlines()[1] == '- 0:00-0:05, gesprochen: "Der Raum wurde als Leichenhalle genutzt."'
+    assert session.ask("Welche Farbe hat das Auto?") == "Die Analyse des Videos enthält dazu nichts."
+    assert model.sent == []
+    session.ask("Was the Raum used for anything?")   # an English question: the LLM is asked
+    assert len(model.sent) == 1
+
+
+def test_a_chinese_question_finds_chinese_speech_and_is_answered_in_chinese():
+    session, model = english_only_session("我认为跑步最重要的就是给我带来了身体健康", "zh", evidence=True)
+    answer = session.ask("说话的人认为跑步最重要的是什么？")
+    assert model.sent == [] and answer.startswith("当前设置的语言模型不会用中文回答")
+    assert '说："我认为跑步最重要的就是给我带来了身体健康"' in answer
+
+
+def test_an_llm_declaring_no_language_answers_every_question_itself():
+    session, model = stub_session("Der Raum wurde als Leichenhalle genutzt.", evidence=True)
+    assert session.llm.languages == () and session.ask("Wofür wurde der Raum genutzt?") == (
+        "Der Raum wurde als Leichenhalle genutzt.") and len(model.sent) == 1
+
+
+def test_a_language_without_quoting_phrases_goes_to_the_llm():
+    session, model = english_only_session("Il tavolo è rosso.", "it", evidence=True)
+    assert question_language("Che cosa dice la persona del tavolo?") == "it"
+    session.ask("Che cosa dice la persona del tavolo?")
+    assert len(model.sent) == 1       # no prompts/quoted_it.txt: the LLM answers as before
+
+
+def test_terms_read_chinese_japanese_and_korean_as_character_pairs():
+    from prompting.retrieve import terms
+
+    assert terms("跑步最重要") == ["跑步", "步最", "最重", "重要"]
+    assert terms("Wofür genutzt? Straße") == ["wofür", "genutzt", "straße"]   # whole words, not "wof" "r"
+    assert terms("the cats") == ["cat"]

@@ -1,0 +1,75 @@
+"""An answer made of the evidence quoted, framed in the asker's language, for an LLM that cannot write it.
+
+The default LLM (SmolLM2-135M) declares English as its only language: asked in
+German, it writes German-looking words that answer nothing. What it would have
+answered from is known without it: the question's :class:`~prompting.evidence.Evidence`.
+:func:`quoted_answer` gives that evidence back, word for word, under one line
+saying why, with the frame words ("spoken", "written on screen") taken from
+``prompts/quoted_LANG.txt``. Speech and on-screen text are quoted in the
+language they were said or written in; other entries keep their context line.
+Languages without such a file get None (the LLM answers as usual).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import prompts
+from prompting.context import TRANSLATED, Entry, clock, quote
+from prompting.evidence import Evidence
+
+MAX_QUOTES = 3   # entries quoted at most, the one that bears most on the question first
+
+
+@dataclass(frozen=True)
+class QuotedPhrases:
+    """The frame words of a quoted answer in one language (``prompts/quoted_LANG.txt``, ``key = template``)."""
+
+    intro: str      # why the answer is a quotation
+    said: str       # one speech entry: {at} {text}
+    written: str    # one on-screen text entry: {at} {text}
+    entry: str      # any other entry: {line}
+    none: str       # nothing bears on the question
+
+    @classmethod
+    def for_language(cls, language: str) -> QuotedPhrases | None:
+        """The phrases of ``language`` (ISO 639-1), or None when ``prompts/`` has none for it."""
+        text, own = prompts.load_for("quoted", language)
+        if not own:
+            return None
+        fields = dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line)
+        return cls(**{name: fields[name] for name in cls.__dataclass_fields__})
+
+
+def _span(entry: Entry) -> str:
+    a, b = clock(entry.start), clock(entry.end if entry.end is not None else entry.start, up=True)
+    return a if a == b else f"{a}-{b}"
+
+
+def quoted_lines(evidence: Evidence, phrases: QuotedPhrases, most: int = MAX_QUOTES) -> list[str]:
+    """One line per quoted entry: the best one first, then the others in time order; translations only where
+    no original is quoted."""
+    chosen = [e for e in evidence.entries if e.tag != TRANSLATED] or list(evidence.entries)
+    if evidence.best in chosen:
+        chosen.remove(evidence.best)
+        chosen.insert(0, evidence.best)
+    lines = []
+    for e in chosen[:most]:
+        said = (e.said or e.text.strip('"')) if e.kind in ("speech", "text") else ""
+        if said:
+            template = phrases.said if e.kind == "speech" else phrases.written
+            lines.append(template.format(at=_span(e), text=quote(said)))
+        else:
+            lines.append(phrases.entry.format(line=e.line()))
+    return lines
+
+
+def quoted_answer(evidence: Evidence, language: str) -> str | None:
+    """The evidence for one question quoted under a line in ``language`` saying why (None: no phrases for it)."""
+    phrases = QuotedPhrases.for_language(language)
+    if phrases is None:
+        return None
+    if evidence.empty:
+        return phrases.none
+    lines = quoted_lines(evidence, phrases) or [phrases.entry.format(line=f.text) for f in evidence.facts
+                                                if f.kind != "unknown"]
+    return "\n".join([phrases.intro, *(f"- {line}" for line in lines)]) if lines else phrases.none
