@@ -24,7 +24,10 @@ forces either. A question in a language the LLM declares it does not write (GGUF
 its evidence quoted word for word, framed in the question's language
 (:mod:`prompting.quoted`). When the evidence holds a fact-made draft answer (a time, a
 count, speech, on-screen text), the LLM only phrases it: an answer that loses
-the draft's content is replaced by the draft. Answers lose a preamble about
+the draft's content (or, for a yes/no question, its yes or no) is replaced by
+the draft; without a draft, an answer whose content words are mostly not in
+the evidence (:func:`prompting.guard.strays`) gives way to the entry that bears
+on the question most, quoted. Answers lose a preamble about
 "the context" and end at the first blank line (:mod:`chat.answer`), and an
 answer that borrows words of the file name that nothing seen or heard holds is
 replaced: the file name is not evidence.
@@ -49,7 +52,7 @@ from perceive.records import Perception
 from prompting.cite import cite
 from prompting.context import VideoContext
 from prompting.language import language_name, question_language
-from prompting.guard import cannot_tell, guard as guard_answer
+from prompting.guard import cannot_tell, guard as guard_answer, strays
 from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, is_meta, keeps_facts, plain_answer,
                                 select_evidence)
 from prompting.quoted import quoted_answer
@@ -205,8 +208,14 @@ class ChatSession:
         shown = bool(stream.text) and not held
         if draft and not keeps_facts(answer, draft):
             answer = draft
-        elif self.last_evidence and self.last_evidence.best and is_meta(answer, self.last_evidence.content()):
-            answer = plain_answer(self.last_evidence.best)   # an answer about the notes: the best entry instead
+        elif self.last_evidence and self.last_evidence.best and (
+                is_meta(answer, self.last_evidence.content()) or strays(answer, self.last_text, question)):
+            # an answer about the notes, or one the evidence does not support: the best entry instead, after
+            # what could not be seen when that entry is no quotation (a detection line does not say what is worn)
+            best = self.last_evidence.best
+            unknown = best.kind not in ("speech", "text") and self.context.header.unknown()
+            answer = (f"{cannot_tell(self.context, question)} Closest evidence: {best.line()}" if unknown
+                      else plain_answer(best))
         seen = "\n".join(e.line() for e in self.last_context.entries)   # not the header: it names the file
         seen += "\n" + (self.context.header.speech_line() or "")           # but the language spoken is evidence
         if self.last_evidence:

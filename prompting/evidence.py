@@ -266,7 +266,7 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
             text = "No on-screen text was read" + (f" {where}" if spans else "")
             facts.append(Fact("text", text))
             draft.append(text + ".")
-    if question.count_of:
+    if question.counts_objects:
         found = [p for p in presence(entries, spans) if label_matches(p.label, question.count_of)]
         if found:
             for p in found:
@@ -287,7 +287,8 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
         shots = [f for f in header_facts(header) if f.kind == "shots"]
         if shots:
             facts += shots
-            draft += [f.text + "." for f in shots]
+            cuts = [c for f in getattr(header, "facts", ()) or () for c in getattr(f, "cuts", ())]
+            draft += [shots_yes_no(question, bool(cuts)) + f.text + "." for f in shots]
         else:   # the shots stage did not run (it always writes a fact when it did)
             facts.append(Fact("shots", "Shot changes were not analysed: whether there are cuts is unknown"))
     if not any(f.kind == "text" for f in facts):
@@ -297,6 +298,13 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
                                       f"{quote(_said_text(e))}", e.start, e.end))
     facts += _matching_header_facts(question, header, {f.kind for f in facts})
     return facts, " ".join(draft) or None
+
+
+def shots_yes_no(question: Question, has_cuts: bool) -> str:
+    """"Yes. " or "No. " before the shots fact when ``question`` is a yes/no one about shots, else ""."""
+    if not question.yes_no:
+        return ""
+    return "No. " if has_cuts == question.asks_one_shot else "Yes. "
 
 
 def best_said(question: Question, entries: list[Entry], scores: dict[int, float]) -> Entry | None:
@@ -319,7 +327,7 @@ def _matching_header_facts(question: Question, header: Header, have: set[str], m
     for fact in header_facts(header):
         if fact.kind in have:
             continue
-        by_kind = ((fact.kind == "presence" and question.count_of and label_matches(fact.text.split()[0],
+        by_kind = ((fact.kind == "presence" and question.counts_objects and label_matches(fact.text.split()[0],
                                                                                      question.count_of))
                    or (fact.kind == "speech" and question.asks_silence))
         if by_kind or set(wanted) & set(terms(fact.text)):
@@ -434,6 +442,9 @@ def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
     numbers = set(re.findall(r"\b\d+\b", draft))
     said = set(re.findall(r"\b\d+\b", answer)) | {str(int(NUMBER_WORDS[w])) for w in re.findall(r"[a-z]+", answer.lower())
                                                    if w in NUMBER_WORDS and w not in ("a", "an")}
+    polarity = re.match(r"\s*(yes|no)\b", draft, re.I)
+    if polarity and not re.match(rf"\W*{polarity.group(1)}\b", answer, re.I):
+        return False   # a yes/no draft: the answer must say the same yes or no first
     return (not wanted or len(wanted & got) >= share * len(wanted)) and numbers <= said
 
 

@@ -41,10 +41,17 @@ class Guarded:
     unsupported: tuple[str, ...]
 
 
-def unsupported_words(answer: str, context: VideoContext, question: str = "") -> list[str]:
-    """Content words of ``answer`` found (stemmed) neither in ``context`` nor in ``question``."""
-    known = stems(context.render()) | stems(question)
-    return sorted(w for w in content_words(answer) if stem(w) not in known and not w.isdigit())
+def unsupported_words(answer: str, known: str, question: str = "") -> list[str]:
+    """Content words of ``answer`` found (stemmed) neither in the ``known`` text nor in ``question``."""
+    seen = stems(known) | stems(question)
+    return sorted(w for w in content_words(answer) if stem(w) not in seen and not w.isdigit())
+
+
+def strays(answer: str, known: str, question: str = "", max_unsupported: float = 0.5, min_words: int = 2) -> bool:
+    """Whether more than ``max_unsupported`` of ``answer``'s content words (and at least ``min_words``)
+    appear neither in ``known`` (what the LLM was given) nor in ``question``."""
+    missing = unsupported_words(answer, known, question)
+    return len(missing) >= min_words and len(missing) > max_unsupported * len(content_words(answer))
 
 
 def cannot_tell(context: VideoContext, question: str = "") -> str:
@@ -60,8 +67,8 @@ def guard(answer: str, context: VideoContext, question: str = "", max_unsupporte
           min_words: int = 2) -> Guarded:
     """``answer``, or a "cannot tell" answer when more than ``max_unsupported`` of its content words
     (and at least ``min_words`` of them) are supported by no line of ``context`` nor by ``question``."""
-    words = content_words(answer)
-    missing = unsupported_words(answer, context, question)
-    if len(missing) < min_words or len(missing) <= max_unsupported * len(words):
-        return Guarded(answer, False, tuple(missing))
-    return Guarded(cannot_tell(context, question), True, tuple(missing))
+    known = context.render()
+    missing = tuple(unsupported_words(answer, known, question))
+    if not strays(answer, known, question, max_unsupported, min_words):
+        return Guarded(answer, False, missing)
+    return Guarded(cannot_tell(context, question), True, missing)

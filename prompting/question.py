@@ -63,6 +63,10 @@ _WRITTEN = re.compile(r"\b(?:written|writes?|writing|text|sign|signs|title|title
 _SILENT = re.compile(r"\b(?:silen\w*|quiet|pause\w*|no\s+(?:one|body|speech)|nobody|nothing\s+is\s+said)\b", re.I)
 _SHOTS = re.compile(r"\b(?:shots?|cuts?|scene\s+changes?|continuous|uncut|edit(?:s|ed|ing)?|montage|"
                     r"camera\s+(?:angles?|changes?|switch\w*))\b", re.I)
+# a question answered by yes or no opens with an auxiliary verb
+_YES_NO = re.compile(r"^\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should)\b", re.I)
+# a yes/no question about shots that asks whether there is only one ("one continuous shot?", "a single take?")
+_ONE_SHOT = re.compile(r"\b(?:one|single|same|continuous|uncut|unedited)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class Question:
     asks_written: bool = False
     asks_silence: bool = False
     asks_shots: bool = False          # cuts, shots, one continuous take
+    yes_no: bool = False              # "Is ...?", "Does ...?": answered by yes or no
     words: str = field(default="", repr=False)   # the question without its time expressions
 
     @property
@@ -106,6 +111,17 @@ class Question:
         for intent in (_SAID, _WRITTEN, _SILENT, _SHOTS):
             text = intent.sub(" ", text)
         return " ".join(text.split())
+
+    @property
+    def counts_objects(self) -> bool:
+        """It asks to count things a detector sees ("how many people"), not shots or cuts ("how many cuts")."""
+        return bool(self.count_of) and not _SHOTS.search(self.count_of or "")
+
+    @property
+    def asks_one_shot(self) -> bool:
+        """A yes/no question about shots asking whether the video is one shot ("Is this one continuous shot?")
+        rather than whether it has cuts ("Are there cuts?")."""
+        return self.yes_no and self.asks_shots and bool(_ONE_SHOT.search(self.words or self.text))
 
     @property
     def factual(self) -> bool:
@@ -211,7 +227,7 @@ def parse_question(question: str) -> Question:
     return Question(text=question, spans=tuple(spans), count_of=count_target(rest),
                     asks_said=bool(_SAID.search(rest)), asks_written=bool(_WRITTEN.search(rest)),
                     asks_silence=bool(_SILENT.search(rest)), asks_shots=bool(_SHOTS.search(rest)),
-                    words=" ".join(rest.split()))
+                    yes_no=bool(_YES_NO.match(question)), words=" ".join(rest.split()))
 
 
 def resolve_spans(question: Question, duration: float) -> list[TimeSpan]:

@@ -197,7 +197,13 @@ def test_the_shots_fact_is_the_draft_for_a_question_about_cuts():
     cut = [Observation(stage="shot", start=a, end=b, text="shot") for a, b in ((0, 1.2), (1.2, 3.0), (3.0, 10.0))]
     context = video_context(Perception(video=video, fps_sampled=1.0, observations=cut, models=[DET]))
     evidence = select_evidence(context, "Is this one continuous shot?")
-    assert evidence.draft == "Shots: 3 shots, cuts at about 1.2, 3 s."
+    assert evidence.draft == "No. Shots: 3 shots, cuts at about 1.2, 3 s."    # a yes/no question: no first
+    assert select_evidence(context, "Are there any cuts?").draft == "Yes. Shots: 3 shots, cuts at about 1.2, 3 s."
+    assert select_evidence(context, "How many shots are there?").draft == "Shots: 3 shots, cuts at about 1.2, 3 s."
+    one = [Observation(stage="shot", start=0, end=10.0, text="shot")]
+    still = video_context(Perception(video=video, fps_sampled=1.0, observations=one, models=[DET]))
+    assert select_evidence(still, "Is it one continuous shot?").draft == "Yes. Shots: one continuous shot (no cut)."
+    assert select_evidence(still, "Are there cuts?").draft == "No. Shots: one continuous shot (no cut)."
     plain = video_context(Perception(video=video, fps_sampled=1.0, observations=[], models=[DET]))
     assert evidence.draft and select_evidence(plain, "Any cuts?").draft is None
     assert "Shot changes were not analysed" in select_evidence(plain, "Any cuts?").render()
@@ -209,3 +215,22 @@ def test_what_is_said_about_a_topic_is_quoted_from_the_best_matching_speech():
     assert evidence.draft == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper."'
     assert any(f.kind == "speech" and "copper" in f.text for f in evidence.facts)
     assert select_evidence(lecture(), "What does he say about dinner?").draft is None   # no speech on that topic
+
+
+def test_a_yes_no_draft_replaces_an_answer_with_the_other_yes_or_no():
+    from prompting.evidence import keeps_facts
+
+    draft = "No. Shots: 3 shots, cuts at about 1.2, 3 s."
+    assert keeps_facts("No, there are 3 shots, with cuts at about 1.2 and 3 s.", draft)
+    assert not keeps_facts("Yes, there are 3 shots, with cuts at about 1.2 and 3 s.", draft)
+    assert keeps_facts("Yes, it says 3 shots.", "Said at 0:03: \"3 shots\".") is True   # not a yes/no draft
+
+
+def test_strays_counts_the_answer_words_the_given_text_does_not_hold():
+    from prompting.guard import strays
+
+    known = 'Speech 1:13-1:18: "communists of various nationalities have assembled in London"'
+    assert not strays("They assembled in London.", known, "Where did communists assemble?")
+    assert strays("Communism was practiced and supported by a variety of nations.", known,
+                  "Where did communists assemble?")
+    assert not strays("In Paris.", known)   # one unsupported word is below min_words

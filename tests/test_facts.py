@@ -139,3 +139,26 @@ def test_evidence_first_says_what_could_not_be_seen_without_asking_the_llm():
     session = ChatSession(scripted_llm("He wears a black hoodie."), unseen, evidence=True)
     answer = session.ask("What is he wearing?")
     assert answer.startswith(CANNOT_TELL) and "clothes" in answer and "hoodie" not in answer
+
+
+def test_evidence_first_replaces_an_answer_the_evidence_does_not_support_with_the_best_entry():
+    speech = [Observation(stage="asr", start=73, end=78, text="Communists of various nationalities have assembled "
+                                                              "in London and sketched the following manifesto."),
+              Observation(stage="asr", start=20, end=23, text="A spectre is haunting Europe.")]
+    context = video_context(perception(speech, roles=("asr",)))
+    session = ChatSession(scripted_llm("Communism was practiced and supported by a variety of nations worldwide.",
+                                       "They assembled in London."), context, evidence=True, cite=False)
+    answer = session.ask("Where did communists of various nationalities assemble?")
+    assert answer.startswith("At 1:13-1:18 the speech says:") and "London" in answer   # the invention is gone
+    assert session.ask("Where did the communists assemble?") == "They assembled in London."   # supported: kept
+
+
+def test_a_stray_answer_about_what_could_not_be_seen_says_so_before_the_closest_entry():
+    seen = [Observation(stage="detection", start=1, text="person", label="person",
+                        box={"x1": 0.1, "y1": 0.1, "x2": 0.4, "y2": 0.9})]
+    context = video_context(perception(seen, roles=("detector",)))
+    session = ChatSession(scripted_llm("The person wears a blue shirt and jeans with a white hat."), context,
+                          evidence=True, cite=False)
+    answer = session.ask("What is the person on the left wearing?")
+    assert answer.startswith(CANNOT_TELL) and "clothes, colours and setting are unknown" in answer
+    assert "Closest evidence: Second 1: objects: 1 person" in answer and "jeans" not in answer
