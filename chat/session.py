@@ -206,21 +206,14 @@ class ChatSession:
             getattr(chunks, "close", lambda: None)()
         answer = stream.close()
         shown = bool(stream.text) and not held
-        if draft and not keeps_facts(answer, draft):
-            answer = draft
-        elif self.last_evidence and self.last_evidence.best and (
-                is_meta(answer, self.last_evidence.content()) or strays(answer, self.last_text, question)):
-            # an answer about the notes, or one the evidence does not support: the best entry instead, after
-            # what could not be seen when that entry is no quotation (a detection line does not say what is worn)
-            best = self.last_evidence.best
-            unknown = best.kind not in ("speech", "text") and self.context.header.unknown()
-            answer = (f"{cannot_tell(self.context, question)} Closest evidence: {best.line()}" if unknown
-                      else plain_answer(best))
+        ours = self._evidence_answer(answer, draft, question)   # None: the LLM's answer stands
         seen = "\n".join(e.line() for e in self.last_context.entries)   # not the header: it names the file
         seen += "\n" + (self.context.header.speech_line() or "")           # but the language spoken is evidence
         if self.last_evidence:
             seen += "\n" + "\n".join(f.text for f in self.last_evidence.facts)
-        borrowed = borrows_file_name(answer, self.context.header, seen, question)
+        # only the LLM's own words can borrow the file name (ours quote the evidence and the header's notes)
+        borrowed = ours is None and borrows_file_name(answer, self.context.header, seen, question)
+        answer = ours or answer
         self.last_guard = guard_answer(answer, self.context, question) if guarded and not borrowed else None
         replaced = borrowed or (self.last_guard is not None and self.last_guard.replaced)
         if borrowed:
@@ -236,6 +229,21 @@ class ChatSession:
         plain = HumanMessage(self.question_template.format(question=question)) if self.evidence_first else messages[-1]
         self.history += [plain, AIMessage(answer)]
         return answer
+
+    def _evidence_answer(self, answer: str, draft: str | None, question: str) -> str | None:
+        """What replaces the LLM's ``answer`` on the evidence-first path, or None to keep it: the draft when
+        the answer loses its facts; the best entry when the answer is about the notes or strays from the
+        evidence, after what could not be seen when that entry is no quotation (a detection line does not
+        say what someone wears)."""
+        if draft:
+            return None if keeps_facts(answer, draft) else draft
+        best = self.last_evidence.best if self.last_evidence else None
+        if best is None or not (is_meta(answer, self.last_evidence.content())
+                                or strays(answer, self.last_text, question)):
+            return None
+        if best.kind not in ("speech", "text") and self.context.header.unknown():
+            return f"{cannot_tell(self.context, question)} Closest evidence: {best.line()}"
+        return plain_answer(best)
 
     def writes(self, language: str) -> bool:
         """Whether the LLM writes ``language``: it declares it, or declares no language at all (unknown)."""

@@ -156,7 +156,9 @@ def test_evidence_first_replaces_an_answer_the_evidence_does_not_support_with_th
 def test_a_stray_answer_about_what_could_not_be_seen_says_so_before_the_closest_entry():
     seen = [Observation(stage="detection", start=1, text="person", label="person",
                         box={"x1": 0.1, "y1": 0.1, "x2": 0.4, "y2": 0.9})]
-    context = video_context(perception(seen, roles=("detector",)))
+    watched = perception(seen, roles=("detector",))
+    watched.video.path = "mmaction2_demo.mp4"   # "action" in our reply is not the LLM borrowing the file name
+    context = video_context(watched)
     session = ChatSession(scripted_llm("The person wears a blue shirt and jeans with a white hat."), context,
                           evidence=True, cite=False)
     answer = session.ask("What is the person on the left wearing?")
