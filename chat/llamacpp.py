@@ -102,6 +102,7 @@ class LlamaCppEngine:
         import xllamacpp
 
         self.gguf, self.n_ctx = gguf, n_ctx
+        self.languages = gguf_languages(gguf)   # read once, with the engine (cached by chat.llm)
         self.slots = cache_root / "llm-prompts" / gguf.stem if cache_root else None
         params = xllamacpp.CommonParams()
         params.model.path = str(gguf)

@@ -108,7 +108,7 @@ def load_llm(overrides: dict[str, str] | None = None, settings: LLMSettings | No
 
 
 def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
-    from chat.llamacpp import ChatLlamaCppEngine, LlamaCppEngine, gguf_languages
+    from chat.llamacpp import ChatLlamaCppEngine, LlamaCppEngine
     path = find_gguf(spec)
     n_ctx = settings.n_ctx or DEFAULT_N_CTX
     threads = settings.threads or _cores()
@@ -118,7 +118,7 @@ def _llama_cpp(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
     model = ChatLlamaCppEngine(engine=engine, temperature=settings.temperature, max_tokens=settings.max_tokens)
     info = spec.info()
     info.name = path.name   # a package or folder name says less than the GGUF file's
-    return ChatLLM(model, info, n_ctx, settings.max_tokens, engine.count_tokens, languages=gguf_languages(path))
+    return ChatLLM(model, info, n_ctx, settings.max_tokens, engine.count_tokens, languages=engine.languages)
 
 
 _UNREACHABLE = {"ConnectError", "ConnectTimeout", "APIConnectionError", "APITimeoutError", "AuthenticationError",

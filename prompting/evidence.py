@@ -37,6 +37,7 @@ from prompting.context import TRANSLATED, Entry, Fit, Header, VideoContext, cloc
 from prompting.language import question_language
 from prompting.question import Question, TimeSpan, parse_question, resolve_spans
 from prompting.retrieve import TextEmbedder, entry_scores, terms
+from prompting.speech import gaps
 from prompting.tokens import TokenCounter, approx_tokens
 
 MAX_ENTRIES = 6
@@ -158,10 +159,10 @@ def speech_spans(entries: list[Entry]) -> list[tuple[float, float]]:
 
 
 def silences(entries: list[Entry], duration: float, min_silence: float = MIN_SILENCE) -> list[tuple[float, float]]:
-    """Stretches of at least ``min_silence`` seconds without speech, from the start to ``duration``."""
-    bounds = [(0.0, 0.0), *speech_spans(entries), (duration, duration)]
-    return [(bounds[i][1], bounds[i + 1][0]) for i in range(len(bounds) - 1)
-            if bounds[i + 1][0] - bounds[i][1] >= min_silence]
+    """Stretches of at least ``min_silence`` seconds without speech, from the start to ``duration``
+    (:func:`prompting.speech.gaps`; shorter than the context's ``No speech`` lines: a question about pauses
+    wants the short ones too)."""
+    return gaps(speech_spans(entries), duration, min_silence)
 
 
 def label_matches(label: str, wanted: str) -> bool:

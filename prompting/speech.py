@@ -88,20 +88,26 @@ def speech_facts(perception: Perception) -> SpeechFacts | None:
     return SpeechFacts("none transcribed" if said else "none heard")
 
 
+def gaps(spoken: list[tuple[float, float]], duration: float, min_gap: float) -> list[tuple[float, float]]:
+    """Stretches of at least ``min_gap`` seconds between 0 and ``duration`` that no ``(start, end)`` of
+    ``spoken`` covers (the one rule for the context's ``No speech`` lines and the evidence's silences)."""
+    out, last = [], 0.0
+    for start, end in sorted(spoken):
+        if start - last >= min_gap:
+            out.append((last, start))
+        last = max(last, end)
+    if duration - last >= min_gap:
+        out.append((last, duration))
+    return out
+
+
 def silences(perception: Perception, min_gap: float = MIN_SILENCE) -> list[tuple[float, float]]:
     """Spans (seconds) of at least ``min_gap`` without speech, once speech was heard somewhere.
 
     Untranscribed speech counts as speech; translations do not add any.
     """
-    spoken = sorted((o.start, o.end if o.end is not None else o.start)
-                    for o in perception.by_stage("asr") if o.label != TRANSLATION)
+    spoken = [(o.start, o.end if o.end is not None else o.start)
+              for o in perception.by_stage("asr") if o.label != TRANSLATION]
     if not spoken or not asr_ran(perception):
         return []
-    gaps, last = [], 0.0
-    for start, end in spoken:
-        if start - last >= min_gap:
-            gaps.append((last, start))
-        last = max(last, end)
-    if perception.video.duration - last >= min_gap:
-        gaps.append((last, perception.video.duration))
-    return gaps
+    return gaps(spoken, perception.video.duration, min_gap)
