@@ -114,7 +114,8 @@ class QaItem(BaseModel):
     rule: str
     seconds: float
     mode: str = "evidence"
-    first_token_s: float | None = None
+    first_token_s: float | None = None   # the LLM's first token
+    shown_s: float | None = None         # the first text the user saw (after the whole answer when it is held back)
 
 
 class QualityRun(BaseModel):
@@ -344,18 +345,20 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
                 run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
                 contexts[clip] = api.context_of(perception, settings, cleanup=cleanup, verbose=True)
             start = time.perf_counter()
-            answer, first, seen = "", None, contexts[clip].render()
+            answer, first, shown, seen = "", None, None, contexts[clip].render()
             if llm is not None:
                 session = api.chat_about(contexts[clip], llm, settings, evidence=evidence)   # every question alone
                 answer = session.ask(item["q"])
                 first = session.first_token_at - start if session.first_token_at else None
+                shown = session.first_shown_at - start if session.first_shown_at else None
                 seen = session.last_text   # what the LLM was given
             score = score_answer(item["a"], answer, threshold)
             run.qa.append(QaItem(clip=clip, kind=item.get("kind", ""), question=item["q"], reference=item["a"],
                                  answer=answer, recall=score.recall, exact=score.exact, correct=score.correct,
                                  context_recall=round(context_recall(item["a"], seen), 3),
                                  rule=score.rule, seconds=round(time.perf_counter() - start, 2), mode=mode,
-                                 first_token_s=round(first, 2) if first is not None else None))
+                                 first_token_s=round(first, 2) if first is not None else None,
+                                 shown_s=round(shown, 2) if shown is not None else None))
             console.print(f"  [{mode}] {clip}: {item['q']} -> {'correct' if score.correct else 'wrong'}",
                           highlight=False)
     for mode in (modes if ask else ("context",)):
@@ -368,6 +371,10 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
         if firsts:
             stats["first_token_median_s"] = firsts[len(firsts) // 2]
             stats["first_token_max_s"] = firsts[-1]
+        shown = sorted(q.shown_s for q in done if q.shown_s is not None)
+        if shown:
+            stats["shown_median_s"] = shown[len(shown) // 2]
+            stats["shown_max_s"] = shown[-1]
         for kind in sorted({q.kind for q in done}):
             of_kind = [q for q in done if q.kind == kind]
             stats[f"kind:{kind}"] = f"{sum(q.correct for q in of_kind)}/{len(of_kind)}"
@@ -400,11 +407,12 @@ def wer_table(run: QualityRun) -> Table:
 def qa_table(run: QualityRun) -> Table:
     """Per question: the reference, the answer, content-word recall and the verdict."""
     table = Table("mode", "clip", "kind", "question", "reference", "answer", "recall", "ctx recall", "ok",
-                  "1st token s", title="QA accuracy", title_justify="left")
+                  "1st token s", "shown s", title="QA accuracy", title_justify="left")
     for q in run.qa:
         table.add_row(q.mode, q.clip, q.kind, q.question, _short(q.reference), _short(q.answer), f"{q.recall:.2f}",
                       f"{q.context_recall:.2f}", "yes" if q.correct else "no",
-                      f"{q.first_token_s:.2f}" if q.first_token_s is not None else "-")
+                      f"{q.first_token_s:.2f}" if q.first_token_s is not None else "-",
+                      f"{q.shown_s:.2f}" if q.shown_s is not None else "-")
     return table
 
 
@@ -476,7 +484,8 @@ def main(
             answered = f"{stats['correct']}/{stats['questions']} ({kinds}); " if mode != "context" else ""
             console.print(f"[bold]QA {mode}:[/] {answered}context recall {stats['context_recall']:.0%} ({recall}); "
                           f"first token median {stats.get('first_token_median_s', '-')} s, "
-                          f"max {stats.get('first_token_max_s', '-')} s", highlight=False)
+                          f"max {stats.get('first_token_max_s', '-')} s; first text shown median "
+                          f"{stats.get('shown_median_s', '-')} s, max {stats.get('shown_max_s', '-')} s", highlight=False)
     for line in run.model_info:
         console.print(f"[dim]model {line}[/]", highlight=False)
     for note in run.notes:

@@ -82,6 +82,7 @@ class ChatSession:
         self.evidence_question = prompts.load("question_evidence")
         self.last_evidence: Evidence | None = None
         self.first_token_at: float | None = None   # perf_counter() of the last answer's first token
+        self.first_shown_at: float | None = None   # ... and of its first piece the user saw
         self.last_text = ""   # the context text sent with the last question (the evidence block, or the context)
         self.cite = cite
         self.guard = guard
@@ -165,6 +166,7 @@ class ChatSession:
         ``on_context`` sees the fitted context's text before the answer starts. If the
         stream is interrupted (Ctrl-C) the turn is dropped and the exception propagates.
         """
+        on_token = self._timed(on_token)
         messages = self.messages_for(question)
         self.last_messages = messages
         if on_context:
@@ -220,10 +222,10 @@ class ChatSession:
             answer = f"{NOT_SHOWN} (The file name is not evidence of what the video shows.)"
         elif replaced:
             answer = self.last_guard.answer
-        if on_token and (not shown or replaced):
+        if not shown or replaced:
             on_token(("\n" if shown else "") + answer)
         citation = cite(answer, self.last_context) if self.cite and not replaced else ""
-        if citation and on_token:
+        if citation:
             on_token(citation)
         answer += citation
         plain = HumanMessage(self.question_template.format(question=question)) if self.evidence_first else messages[-1]
@@ -258,11 +260,23 @@ class ChatSession:
                                                          count_tokens=self.llm.count_tokens)
         return quoted_answer(evidence, self.language)
 
+    def _timed(self, on_token: Callable[[str], None] | None) -> Callable[[str], None]:
+        """``on_token`` (or nothing) that also notes when the user first sees a piece (:attr:`first_shown_at`):
+        an answer held back until checked shows nothing before it is complete."""
+        self.first_shown_at = None
+
+        def show(piece: str) -> None:
+            if self.first_shown_at is None:
+                self.first_shown_at = time.perf_counter()
+            if on_token:
+                on_token(piece)
+
+        return show
+
     def _answer_without_llm(self, answer: str, question: str, on_token) -> str:
         """Answer with ``answer``, not the LLM's (it would only invent, or cannot write the question's language)."""
         self.first_token_at = time.perf_counter()
-        if on_token:
-            on_token(answer)
+        on_token(answer)
         self.history += [HumanMessage(self.question_template.format(question=question)), AIMessage(answer)]
         return answer
 

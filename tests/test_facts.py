@@ -164,3 +164,16 @@ def test_a_stray_answer_about_what_could_not_be_seen_says_so_before_the_closest_
     answer = session.ask("What is the person on the left wearing?")
     assert answer.startswith(CANNOT_TELL) and "clothes, colours and setting are unknown" in answer
     assert "Closest evidence: Second 1: objects: 1 person" in answer and "jeans" not in answer
+
+
+def test_the_session_notes_when_the_user_first_sees_the_answer():
+    speech = [Observation(stage="asr", start=0, end=3, text="My biggest weakness is asking for help")]
+    roles = ("asr", "detector", "captioner", "ocr", "action")
+    context = video_context(perception(speech, roles=roles))
+    streamed = ChatSession(scripted_llm("His biggest weakness is asking for help."), context, evidence=False)
+    streamed.ask("What is his biggest weakness?")        # no on_token: still timed
+    assert streamed.first_shown_at is not None
+    held = ChatSession(scripted_llm("His biggest weakness is asking for help."), context, evidence=True)
+    pieces: list[str] = []
+    held.ask("What is his biggest weakness?", on_token=pieces.append)   # held back until checked
+    assert pieces and held.first_shown_at >= held.first_token_at
