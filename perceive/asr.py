@@ -11,7 +11,8 @@ With faster-whisper, Silero VAD finds the speech; a multilingual model then
 detects the language on each stretch of speech between pauses, so a video that
 switches language is transcribed run by run, each in its own language. Words
 carry timestamps: every sentence (split at sentence punctuation and at pauses
-of :data:`PAUSE` seconds or more) becomes one
+of :data:`PAUSE` seconds or more, and made whole where Whisper cut it across two
+segments) becomes one
 :class:`~perceive.records.Observation` with its own time span, its text, its
 ``language`` and ``language_probability``, and a confidence (the mean word
 probability). The same text heard again over an overlapping span is kept once.
@@ -53,6 +54,9 @@ from perceive.video import SAMPLE_RATE
 
 PAUSE = 2.0
 """A pause between two words at least this long (seconds) ends a sentence."""
+
+MAX_SENTENCE = 30.0
+"""Longest a sentence joined across Whisper segments may last (seconds; :func:`joined`)."""
 
 WINDOW = 3.0
 """Seconds of speech after which a language-detection window closes (at a VAD chunk boundary, so
@@ -119,6 +123,27 @@ def looks_unintelligible(segment: Segment) -> bool:
     if segment.words:
         return sum(w.probability for w in segment.words) / len(segment.words) < MIN_WORD_PROBABILITY
     return False
+
+
+def joined(segments: list[Segment], longest: float = MAX_SENTENCE) -> list[Segment]:
+    """``segments`` with each sentence that Whisper cut across two of them made whole again.
+
+    A segment whose last word ends no sentence is joined by the next one when both have word timestamps,
+    the same language, a gap under :data:`PAUSE` and, together, last at most ``longest`` seconds.
+    """
+    out: list[Segment] = []
+    for seg in segments:
+        last = out[-1] if out else None
+        if (last is not None and last.words and seg.words and last.language == seg.language
+                and not _SENTENCE_END.search(last.words[-1].text.strip())
+                and seg.words[0].start - last.words[-1].end < PAUSE and seg.end - last.start <= longest):
+            n, m = len(last.words), len(seg.words)
+            out[-1] = last._replace(end=seg.end, text=last.text + seg.text, words=last.words + seg.words,
+                                    avg_logprob=(last.avg_logprob * n + seg.avg_logprob * m) / (n + m),
+                                    compression_ratio=max(last.compression_ratio, seg.compression_ratio))
+        else:
+            out.append(seg)
+    return out
 
 
 def sentences(segment: Segment) -> list[tuple[float, float, str, float]]:
@@ -253,7 +278,7 @@ class AsrStage(AudioStage):
             if not self.multilingual and self.language in (None, "en") and self._not_english(segments):
                 return self._untranscribed(segments, duration)
         observations = []
-        for seg in segments:
+        for seg in joined(segments):
             for start, end, text, score in sentences(seg):
                 start = min(max(0.0, start), duration)
                 if not text or start >= duration:

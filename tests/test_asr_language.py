@@ -33,6 +33,25 @@ def test_sentences_split_at_punctuation_and_long_pauses():
     assert all(score == pytest.approx(0.9) for *_, score in out)
 
 
+def test_a_sentence_cut_across_two_segments_is_made_whole():
+    from perceive.asr import joined
+
+    first = Segment(78.0, 84.0, "", -0.2, "en", 0.98, words(
+        (78.2, 79.0, " manifesto"), (79.0, 80.0, " to be published in"), (80.0, 83.9, " English, French, German,")))
+    second = Segment(84.0, 86.0, "", -0.4, "en", 0.98, words((84.1, 85.0, " Flemish and Danish"), (85.0, 85.9, " languages.")))
+    after = Segment(86.5, 88.0, "", -0.3, "en", 0.98, words((86.6, 87.9, " Preamble.")))
+    whole = joined([first, second, after])
+    assert len(whole) == 2 and whole[1] == after                         # a finished sentence is not joined
+    assert [(s, e, t) for s, e, t, _ in sentences(whole[0])] == [
+        (78.2, 85.9, "manifesto to be published in English, French, German, Flemish and Danish languages.")]
+    assert whole[0].avg_logprob == pytest.approx((-0.2 * 3 + -0.4 * 2) / 5)
+    german = second._replace(language="de")
+    assert len(joined([first, german])) == 2                              # another language: not joined
+    late = second._replace(words=words((86.5, 87.0, " Flemish.")))
+    assert len(joined([first, late])) == 2                                # a pause of 2 s or more ends it
+    assert len(joined([first, second], longest=5.0)) == 2                 # no sentence longer than that
+
+
 def test_cjk_sentences_join_without_spaces():
     seg = Segment(0.0, 5.0, "", -0.2, "zh", 0.99, words((0.1, 0.5, "我认为"), (0.5, 1.0, "跑步"), (1.0, 1.4, "很好。"),
                                                          (1.5, 2.0, "身体"), (2.0, 2.4, "健康")))
