@@ -32,9 +32,10 @@ class QuotedPhrases:
 
     @classmethod
     def for_language(cls, language: str) -> QuotedPhrases | None:
-        """The phrases of ``language`` (ISO 639-1), or None when ``prompts/`` has none for it."""
+        """The phrases of ``language`` (ISO 639-1), or None when ``prompts/`` has none for it
+        (``quoted.txt`` itself is the English one)."""
         text, own = prompts.load_for("quoted", language)
-        if not own:
+        if not own and language != "en":
             return None
         fields = dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line)
         return cls(**{name: fields[name] for name in cls.__dataclass_fields__})

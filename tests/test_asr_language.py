@@ -429,3 +429,13 @@ def test_terms_read_chinese_japanese_and_korean_as_character_pairs():
     assert terms("跑步最重要") == ["跑步", "步最", "最重", "重要"]
     assert terms("Wofür genutzt? Straße") == ["wofür", "genutzt", "straße"]   # whole words, not "wof" "r"
     assert terms("the cats") == ["cat"]
+
+
+def test_an_english_question_to_an_llm_that_writes_no_english_gets_the_english_quotation():
+    model = RecordingLLM("这个房间被用作停尸间。")
+    llm = ChatLLM(model=model, info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
+                  n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1, languages=("zh",))
+    context = video_context(perception([asr(0.4, 4.6, "The room was used as a morgue.")], duration=6.0))
+    answer = ChatSession(llm, context, cite=False, evidence=True).ask("What was the room used for?")
+    assert model.sent == [] and answer.startswith("The configured language model does not write this language")
+    assert '- 0:00-0:05, spoken: "The room was used as a morgue."' in answer
