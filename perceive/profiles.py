@@ -18,10 +18,12 @@ PROFILES: dict[str, dict] = {
     "default": {},
     "fast": {
         # ASR runs in a thread beside the visual stages, on one CTranslate2 thread (2-core plan:
-        # torch keeps both cores for the visual stages, ASR takes turns on them)
+        # torch keeps both cores for the visual stages, ASR takes turns on them); the spoken language is
+        # detected once per 30 s of speech instead of per 3 s (fewer encoder passes; a switch of language
+        # inside 30 s of speech is not found)
         "concurrent_audio": True,
         "stage_options": {
-            "asr": {"cpu_threads": 1},
+            "asr": {"cpu_threads": 1, "language_window": 30.0},
             # on-screen text read at most every 4 s instead of 2 s (text shown for less may be missed)
             "ocr": {"interval": 4.0},
             # a caption only for a novel keyframe, at most one every 5 s; 224 px, 12 tokens;
