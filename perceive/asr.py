@@ -250,7 +250,7 @@ class AsrStage(AudioStage):
         """The English-only helper model (loaded once per process), or ``None``."""
         if self.english is None or not self.multilingual:
             return None
-        key = ("AsrStage.english", self.english.backend, self.english.location, self.device)
+        key = ("AsrStage.english", self.english.backend, self.english.location, self.device, *self.load_options())
         return model_cache().get(key, lambda: self._faster_whisper(self.english))
 
     def specs(self) -> list[ResolvedModel]:

