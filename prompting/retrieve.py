@@ -41,13 +41,12 @@ class Embedder:
 
     @property
     def model(self):
-        """The loaded ``SentenceTransformer``."""
-        def load():
-            from sentence_transformers import SentenceTransformer
+        """The loaded encoder (:func:`prompting.encoder.load_encoder`: transformers alone for a mean-pooling
+        model folder such as the default MiniLM, else a ``SentenceTransformer``)."""
+        from prompting.encoder import load_encoder
 
-            return SentenceTransformer(self.spec.location, device=self.device)
-
-        return model_cache().get(("SentenceTransformer", self.spec.location, self.device), load)
+        return model_cache().get(("sentence-encoder", self.spec.location, self.device),
+                                 lambda: load_encoder(self.spec.location, self.device))
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Unit-length embeddings of ``texts``; texts seen before (e.g. by an earlier question) are not recomputed."""
