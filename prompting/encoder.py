@@ -46,7 +46,7 @@ class MeanPoolEncoder:
         self.device = device
         config = folder / "sentence_bert_config.json"
         self.max_length = json.loads(config.read_text()).get("max_seq_length", 512) if config.is_file() else 512
-        self.normalize = len(json.loads((folder / "modules.json").read_text())) == 3
+        self.normalize = _PLAIN[2] in (m["type"] for m in json.loads((folder / "modules.json").read_text()))
 
     def encode(self, texts: list[str], batch_size: int = 64, normalize_embeddings: bool = False,
                convert_to_numpy: bool = True) -> np.ndarray:

@@ -92,7 +92,7 @@ class Evidence:
 
     def content(self) -> str:
         """What the evidence says, without line prefixes or status lines (what an answer should draw on)."""
-        return "\n".join([*(f.text for f in self.facts), *(_said_text(e) if e.kind in ("speech", "text")
+        return "\n".join([*(f.text for f in self.facts), *(said_text(e) if e.kind in ("speech", "text")
                                                              else e.text for e in self.entries)])
 
     def context(self, header: Header) -> VideoContext:
@@ -104,13 +104,14 @@ def _stem(word: str) -> str:
     return terms(word)[0] if terms(word) else word.lower()
 
 
-def _span_text(start: float, end: float | None) -> str:
+def span_text(start: float, end: float | None) -> str:
+    """A time span as ``m:ss-m:ss`` (start rounded down, end up), or one ``m:ss`` when both round alike."""
     a, b = clock(start), clock(end if end is not None else start, up=True)
     return a if a == b else f"{a}-{b}"
 
 
 def _spans_text(spans: list[TimeSpan]) -> str:
-    return ", ".join("at " + clock(s.start) if s.point else _span_text(s.start, s.end) for s in spans)
+    return ", ".join("at " + clock(s.start) if s.point else span_text(s.start, s.end) for s in spans)
 
 
 def duration_of(context: VideoContext) -> float:
@@ -230,7 +231,7 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
         quiet = silences(entries, duration)
         if spans:
             quiet = [(a, b) for a, b in quiet if any(s.overlaps(a, b) for s in spans)]
-        text = ("No speech " + ", ".join(_span_text(a, b) for a, b in quiet) if quiet
+        text = ("No speech " + ", ".join(span_text(a, b) for a, b in quiet) if quiet
                 else "There is no pause in the speech" if speech_spans(entries) else "Nothing is said in the video")
         facts.append(Fact("silence", text))
         draft.append(text + ".")
@@ -249,7 +250,7 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
     elif question.asks_said and heard:
         quoted = best_said(question, entries, scores or {})
         if quoted:
-            at = _span_text(quoted.start, quoted.end)
+            at = span_text(quoted.start, quoted.end)
             facts.append(Fact("speech", f"Said {at}: {quote(quoted.said)}", quoted.start, quoted.end))
             draft.append(f"At {at} the speech says: {quote(quoted.said)}")
     if question.asks_written:
@@ -260,7 +261,7 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
             shown = sorted(written, key=lambda e: -(scores or {}).get(id(e), 0.0))[:3]
         if shown:
             text = "On-screen text" + (f" {where}" if spans else "") + ": " + "; ".join(
-                f"{quote(_said_text(e))} ({_span_text(e.start, e.end)})" for e in shown)
+                f"{quote(said_text(e))} ({span_text(e.start, e.end)})" for e in shown)
             facts.append(Fact("text", text))
             draft.append(text + ".")
         elif any(e.kind == "text" for e in entries) or ran(header, "ocr"):
@@ -271,7 +272,7 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
         found = [p for p in presence(entries, spans) if label_matches(p.label, question.count_of)]
         if found:
             for p in found:
-                seen = ", ".join(_span_text(a, b) for a, b in p.spans[:6]) + (" ..." if len(p.spans) > 6 else "")
+                seen = ", ".join(span_text(a, b) for a, b in p.spans[:6]) + (" ..." if len(p.spans) > 6 else "")
                 times = "1 appearance" if len(p.spans) == 1 else f"{len(p.spans)} separate appearances"
                 text = f"{p.label}: up to {p.most} at once in one keyframe; visible {seen} ({times})"
                 facts.append(Fact("presence", text))
@@ -295,8 +296,8 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
     if not any(f.kind == "text" for f in facts):
         for i in standing_text(entries, duration)[:2]:
             e = entries[i]
-            facts.append(Fact("text", f"On screen for most of the video ({_span_text(e.start, e.end)}): "
-                                      f"{quote(_said_text(e))}", e.start, e.end))
+            facts.append(Fact("text", f"On screen for most of the video ({span_text(e.start, e.end)}): "
+                                      f"{quote(said_text(e))}", e.start, e.end))
     facts += _matching_header_facts(question, header, {f.kind for f in facts})
     return facts, " ".join(draft) or None
 
@@ -317,7 +318,8 @@ def best_said(question: Question, entries: list[Entry], scores: dict[int, float]
     return max(said, key=lambda e: scores.get(id(e), 0.0), default=None)
 
 
-def _said_text(entry: Entry) -> str:
+def said_text(entry: Entry) -> str:
+    """What a ``speech`` or ``text`` entry says, unquoted."""
     return entry.said or entry.text.strip('"')
 
 
@@ -466,7 +468,7 @@ def plain_answer(entry: Entry) -> str:
     """An entry as a plain answer: what was said or written and when, else its line."""
     if entry.kind in ("speech", "text"):
         what = "the speech says" if entry.kind == "speech" else "the on-screen text reads"
-        return f"At {_span_text(entry.start, entry.end)} {what}: {quote(_said_text(entry))}."
+        return f"At {span_text(entry.start, entry.end)} {what}: {quote(said_text(entry))}."
     return entry.line()
 
 

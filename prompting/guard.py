@@ -50,7 +50,10 @@ def unsupported_words(answer: str, known: str, question: str = "") -> list[str]:
 def strays(answer: str, known: str, question: str = "", max_unsupported: float = 0.5, min_words: int = 2) -> bool:
     """Whether more than ``max_unsupported`` of ``answer``'s content words (and at least ``min_words``)
     appear neither in ``known`` (what the LLM was given) nor in ``question``."""
-    missing = unsupported_words(answer, known, question)
+    return _too_many(unsupported_words(answer, known, question), answer, max_unsupported, min_words)
+
+
+def _too_many(missing: list[str], answer: str, max_unsupported: float, min_words: int) -> bool:
     return len(missing) >= min_words and len(missing) > max_unsupported * len(content_words(answer))
 
 
@@ -67,8 +70,7 @@ def guard(answer: str, context: VideoContext, question: str = "", max_unsupporte
           min_words: int = 2) -> Guarded:
     """``answer``, or a "cannot tell" answer when more than ``max_unsupported`` of its content words
     (and at least ``min_words`` of them) are supported by no line of ``context`` nor by ``question``."""
-    known = context.render()
-    missing = tuple(unsupported_words(answer, known, question))
-    if not strays(answer, known, question, max_unsupported, min_words):
-        return Guarded(answer, False, missing)
-    return Guarded(cannot_tell(context, question), True, missing)
+    missing = unsupported_words(answer, context.render(), question)
+    if not _too_many(missing, answer, max_unsupported, min_words):
+        return Guarded(answer, False, tuple(missing))
+    return Guarded(cannot_tell(context, question), True, tuple(missing))

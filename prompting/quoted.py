@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import prompts
-from prompting.context import TRANSLATED, Entry, clock, quote
-from prompting.evidence import Evidence
+from prompting.context import TRANSLATED, quote
+from prompting.evidence import Evidence, said_text, span_text
 
 MAX_QUOTES = 3   # entries quoted at most, the one that bears most on the question first
 
@@ -41,11 +41,6 @@ class QuotedPhrases:
         return cls(**{name: fields[name] for name in cls.__dataclass_fields__})
 
 
-def _span(entry: Entry) -> str:
-    a, b = clock(entry.start), clock(entry.end if entry.end is not None else entry.start, up=True)
-    return a if a == b else f"{a}-{b}"
-
-
 def quoted_lines(evidence: Evidence, phrases: QuotedPhrases, most: int = MAX_QUOTES) -> list[str]:
     """One line per quoted entry: the best one first, then the others in time order; translations only where
     no original is quoted."""
@@ -55,10 +50,10 @@ def quoted_lines(evidence: Evidence, phrases: QuotedPhrases, most: int = MAX_QUO
         chosen.insert(0, evidence.best)
     lines = []
     for e in chosen[:most]:
-        said = (e.said or e.text.strip('"')) if e.kind in ("speech", "text") else ""
+        said = said_text(e) if e.kind in ("speech", "text") else ""
         if said:
             template = phrases.said if e.kind == "speech" else phrases.written
-            lines.append(template.format(at=_span(e), text=quote(said)))
+            lines.append(template.format(at=span_text(e.start, e.end), text=quote(said)))
         else:
             lines.append(phrases.entry.format(line=e.line()))
     return lines
