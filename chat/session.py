@@ -24,8 +24,9 @@ forces either. A question in a language the LLM declares it does not write (GGUF
 its evidence quoted word for word, framed in the question's language
 (:mod:`prompting.quoted`). When the evidence holds a fact-made draft answer (a time, a
 count, speech, on-screen text), the LLM only phrases it: an answer that loses
-the draft's content (or, for a yes/no question, its yes or no) is replaced by
-the draft; without a draft, an answer whose content words are mostly not in
+the draft's content (or, for a yes/no question, its yes or no), or keeps it
+among words the evidence does not hold, is replaced by the draft, except that a short answer drawn from a draft that only quotes
+speech stays, with the quote after it as its source; without a draft, an answer whose content words are mostly not in
 the evidence (:func:`prompting.guard.strays`) gives way to the entry that bears
 on the question most, quoted. Answers lose a preamble about
 "the context" and end at the first blank line (:mod:`chat.answer`), and an
@@ -53,7 +54,7 @@ from prompting.cite import cite
 from prompting.context import VideoContext
 from prompting.language import language_name, question_language
 from prompting.guard import cannot_tell, guard as guard_answer, strays
-from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, is_meta, keeps_facts, plain_answer,
+from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, draws_on, is_meta, keeps_facts, plain_answer,
                                 select_evidence)
 from prompting.quoted import quoted_answer
 from prompting.retrieve import TextEmbedder
@@ -234,11 +235,16 @@ class ChatSession:
 
     def _evidence_answer(self, answer: str, draft: str | None, question: str) -> str | None:
         """What replaces the LLM's ``answer`` on the evidence-first path, or None to keep it: the draft when
-        the answer loses its facts; the best entry when the answer is about the notes or strays from the
+        the answer loses its facts or strays from the evidence around them (an answer drawn from a draft that only quotes speech stays, the quote
+        after it); the best entry when the answer is about the notes or strays from the
         evidence, after what could not be seen when that entry is no quotation (a detection line does not
         say what someone wears)."""
         if draft:
-            return None if keeps_facts(answer, draft) else draft
+            if keeps_facts(answer, draft) and not strays(answer, self.last_text, question):
+                return None
+            if self.last_evidence.quoting and draws_on(answer, draft, question):
+                return f"{answer.rstrip()} ({draft.rstrip('.')})"   # the short answer, then what it rests on
+            return draft
         best = self.last_evidence.best if self.last_evidence else None
         if best is None or not (is_meta(answer, self.last_evidence.content())
                                 or strays(answer, self.last_text, question)):

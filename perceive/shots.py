@@ -7,7 +7,10 @@ of their hue/saturation/value histograms is above ``hist_threshold`` and their
 The histogram ignores motion inside a shot, the thumbnail ignores a slow
 change of light (a fade). A cut is placed halfway between the two keyframes,
 so its time is known to half the sampling interval. At the end, every shot
-becomes one ``shot`` observation from its first to its last keyframe.
+becomes one ``shot`` observation from its first to its last keyframe; its
+``score`` is the largest thumbnail difference between two of its consecutive
+keyframes, and a shot whose keyframes never differ by ``still_threshold`` grey
+levels (a cover image under an audiobook, a slide) is labelled ``still shot``.
 """
 from __future__ import annotations
 
@@ -36,21 +39,24 @@ def histogram_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class ShotStage(FrameStage):
-    """Cut the keyframe stream into shots; options ``hist_threshold`` and ``grey_threshold``."""
+    """Cut the keyframe stream into shots; options ``hist_threshold``, ``grey_threshold`` and
+    ``still_threshold``."""
 
     name = "shots"
 
     def __init__(self, model: Any = None, device: str = "cpu", hist_threshold: float = 0.15,
-                 grey_threshold: float = 40.0):
+                 grey_threshold: float = 40.0, still_threshold: float = 0.5):
         super().__init__(model, device)
         self.hist_threshold, self.grey_threshold = hist_threshold, grey_threshold
+        self.still_threshold = still_threshold   # grey levels: video coding noise on a still stays below it
         self.start()
 
     def start(self, video=None) -> None:
         """Forget the video seen so far: the new one starts afresh."""
         self.previous: tuple[float, np.ndarray, np.ndarray] | None = None
         self.shot_start: float | None = None
-        self.shots: list[tuple[float, float]] = []
+        self.motion: float | None = None   # the current shot's largest keyframe-to-keyframe difference
+        self.shots: list[tuple[float, float, float | None]] = []
 
     def load_model(self) -> None:
         return None
@@ -75,24 +81,28 @@ class ShotStage(FrameStage):
             start = frame.time
         elif self.is_cut(self.previous[1], self.previous[2], hist, thumb):
             start = round((self.previous[0] + frame.time) / 2, 2)
+        else:
+            self.motion = max(self.motion or 0.0, difference(self.previous[2], thumb))
         self.previous = (frame.time, hist, thumb)
         return start
 
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         for frame in frames:
-            start = self.observe(frame)
+            start = self.observe(frame)   # a cut leaves the motion of the shot it ends as it was
             if start is not None:
                 if self.shot_start is not None:
-                    self.shots.append((self.shot_start, start))
-                self.shot_start = start
+                    self.shots.append((self.shot_start, start, self.motion))
+                self.shot_start, self.motion = start, None
         return []
 
     def finish(self) -> list[Observation]:
-        """One ``shot`` observation per shot (the last one ends at the last keyframe)."""
+        """One ``shot`` observation per shot (the last one ends at the last keyframe), ``still shot`` when its
+        picture did not change (a shot of one keyframe is not known to be still)."""
         if self.previous is None:
             return []
-        shots = [*self.shots, (self.shot_start, self.previous[0])]
-        out = [Observation(stage="shot", start=start, end=end, text=f"shot {i} of {len(shots)}", label="shot")
-               for i, (start, end) in enumerate(shots, 1)]
+        shots = [*self.shots, (self.shot_start, self.previous[0], self.motion)]
+        out = [Observation(stage="shot", start=start, end=end, text=f"shot {i} of {len(shots)}", score=motion,
+                           label="still shot" if motion is not None and motion < self.still_threshold else "shot")
+               for i, (start, end, motion) in enumerate(shots, 1)]
         self.start()
         return out

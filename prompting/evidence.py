@@ -23,7 +23,9 @@ typed :class:`~prompting.context.VideoContext`:
 
 :attr:`Evidence.draft` is a plain answer from the facts alone; the chat session
 lets the LLM phrase it and keeps the draft when the LLM's answer loses its
-content (:func:`keeps_facts`). Everything here is a pure function of the context.
+content (:func:`keeps_facts`); a draft that only quotes speech (a "say" question,
+a question that restates a spoken sentence, what is read aloud) follows an answer
+drawn from it (:func:`draws_on`) as its source. Everything here is a pure function of the context.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field, replace
 
 from prompting.cite import content_words
 from prompting.context import TRANSLATED, Entry, Fit, Header, VideoContext, clock, one_line, quote
+from prompting.guard import stem, strays
 from prompting.language import question_language
 from prompting.question import Question, TimeSpan, parse_question, resolve_spans
 from prompting.retrieve import TextEmbedder, entry_scores, terms
@@ -46,6 +49,8 @@ STANDING_SHARE = 0.5       # on-screen text shown this share of the video always
 MIN_SILENCE = 2.0          # seconds without speech that count as a silence
 APPEARANCE_GAP = 2.0       # a class unseen for longer starts a new appearance
 RELATIVE_SCORE = 0.6       # retrieved entries must score at least this share of the best one
+RESTATED_WORDS = 2         # a question restates a spoken sentence holding this many of its words ...
+RESTATED_SHARE = 0.5       # ... and this share of them
 MIN_RELEVANCE = 0.25       # below this best score (cosine or normalized BM25), with no word in common, nothing bears
 # words that name a detector class other than by its label (COCO's "person" most of all)
 CLASS_WORDS = {"person": {"people", "person", "persons", "man", "men", "woman", "women", "boy", "boys", "girl",
@@ -74,6 +79,7 @@ class Evidence:
     entries: list[Entry] = field(default_factory=list)
     draft: str | None = None
     best: Entry | None = None     # the entry that bears on the question most
+    quoting: bool = False         # the draft only quotes speech: an answer drawn from it may stand before it
 
     @property
     def empty(self) -> bool:
@@ -218,15 +224,18 @@ def _text_at(entries: list[Entry], spans: list[TimeSpan]) -> list[Entry]:
 
 
 def answer_facts(question: Question, context: VideoContext, scores: dict[int, float] | None = None
-                 ) -> tuple[list[Fact], str | None]:
-    """The facts that answer ``question`` and a plain draft answer made of them (None: no fact answers it)."""
+                 ) -> tuple[list[Fact], str | None, bool]:
+    """The facts that answer ``question``, a plain draft answer made of them (None: no fact answers it), and
+    whether that draft only quotes speech (nothing computed: no count, time, silence, yes or no)."""
     header, entries = context.header, context.entries
     duration = duration_of(context)
     spans = resolve_spans(question, duration)
     facts: list[Fact] = []
     draft: list[str] = []
+    quotes = 0   # draft parts that only quote speech
     where = _spans_text(spans)
     heard = ran(header, "asr") and header.video.has_audio
+    reading = read_aloud(entries) if question.asks_read and heard else None
     if question.asks_silence and heard:
         quiet = silences(entries, duration)
         if spans:
@@ -247,12 +256,21 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
             text = f"Nothing is said {where}"
             facts.append(Fact("speech", text))
             draft.append(text + ".")
-    elif question.asks_said and heard:
-        quoted = best_said(question, entries, scores or {})
+    elif reading:
+        speech, text = reading
+        at, shown = span_text(speech.start, speech.end), span_text(text.start, text.end)
+        facts.append(Fact("speech", f"Read aloud {at}: {quote(speech.said)}, the on-screen text of {shown}: "
+                                    f"{quote(said_text(text))}", speech.start, speech.end))
+        draft.append(f"At {at} the speech reads out the on-screen text: {quote(speech.said)} "
+                     f"(on screen {shown}: {quote(said_text(text))}).")
+        quotes += 1
+    elif heard and (question.asks_said or not (question.factual or question.yes_no)):
+        quoted = best_said(question, entries, scores or {}) if question.asks_said else restated(question, entries)
         if quoted:
             at = span_text(quoted.start, quoted.end)
             facts.append(Fact("speech", f"Said {at}: {quote(quoted.said)}", quoted.start, quoted.end))
             draft.append(f"At {at} the speech says: {quote(quoted.said)}")
+            quotes += 1
     if question.asks_written:
         written = _text_at(entries, spans)
         if spans or len(written) <= 3:
@@ -290,7 +308,8 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
         if shots:
             facts += shots
             cuts = [c for f in getattr(header, "facts", ()) or () for c in getattr(f, "cuts", ())]
-            draft += [shots_yes_no(question, bool(cuts)) + f.text + "." for f in shots]
+            still = any(getattr(f, "still", False) for f in getattr(header, "facts", ()) or ())
+            draft += [shots_yes_no(question, bool(cuts), still) + f.text + "." for f in shots]
         else:   # the shots stage did not run (it always writes a fact when it did)
             facts.append(Fact("shots", "Shot changes were not analysed: whether there are cuts is unknown"))
     if not any(f.kind == "text" for f in facts):
@@ -299,23 +318,67 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
             facts.append(Fact("text", f"On screen for most of the video ({span_text(e.start, e.end)}): "
                                       f"{quote(said_text(e))}", e.start, e.end))
     facts += _matching_header_facts(question, header, {f.kind for f in facts})
-    return facts, " ".join(draft) or None
+    return facts, " ".join(draft) or None, bool(draft) and quotes == len(draft)
 
 
-def shots_yes_no(question: Question, has_cuts: bool) -> str:
-    """"Yes. " or "No. " before the shots fact when ``question`` is a yes/no one about shots, else ""."""
+def shots_yes_no(question: Question, has_cuts: bool, still: bool = False) -> str:
+    """"Yes. " or "No. " before the shots fact when ``question`` is a yes/no one about shots, else "".
+
+    Whether the picture changes is answered by cuts or, in one shot, by whether it stayed ``still``;
+    whether it is one shot by the cuts alone ("one continuous shot" holds for a panning camera too)."""
     if not question.yes_no:
         return ""
-    return "No. " if has_cuts == question.asks_one_shot else "Yes. "
+    if question.asks_picture_change:
+        yes = (has_cuts or not still) != question.asks_still
+    else:
+        yes = has_cuts != question.asks_one_shot
+    return "Yes. " if yes else "No. "
 
 
 def best_said(question: Question, entries: list[Entry], scores: dict[int, float]) -> Entry | None:
     """The speech entry that answers "what does X say about Y" best: the highest-ranked one sharing a word with
     the question's topic (its words less "say", "said" ...), or None when no speech shares one."""
     topic = {_stem(w) for w in terms(question.topic)}
-    said = [e for e in entries if e.kind == "speech" and e.said and e.tag != TRANSLATED
-            and topic & {_stem(w) for w in terms(e.said)}]
+    said = [e for e in _spoken(entries) if topic & {_stem(w) for w in terms(e.said)}]
     return max(said, key=lambda e: scores.get(id(e), 0.0), default=None)
+
+
+def roots(text: str) -> set[str]:
+    """Rough word roots of ``text`` ("assembled", "assemble" -> "assembl"), stop words left out, any script."""
+    return {stem(w).rstrip("e") or w for w in terms(text)}
+
+
+def _spoken(entries: list[Entry]) -> list[Entry]:
+    """Speech entries as heard (not translations)."""
+    return [e for e in entries if e.kind == "speech" and e.said and e.tag != TRANSLATED]
+
+
+def restated(question: Question, entries: list[Entry], min_words: int = RESTATED_WORDS,
+             min_share: float = RESTATED_SHARE) -> Entry | None:
+    """The spoken sentence a question restates: it holds at least ``min_words`` and ``min_share`` of the
+    question's word roots ("Where did the communists assemble?" and "...communists ... have assembled in
+    London"); the one holding most, the earliest on a tie. None when no sentence does."""
+    asked = roots(question.words or question.text)
+    best, most = None, 0
+    for e in _spoken(entries):
+        shared = len(asked & roots(e.said))
+        if shared > most:
+            best, most = e, shared
+    return best if asked and most >= min_words and most >= min_share * len(asked) else None
+
+
+def read_aloud(entries: list[Entry], min_words: int = 3, min_share: float = 0.5) -> tuple[Entry, Entry] | None:
+    """The speech that reads on-screen text out (a title read from a cover or a slide) and that text: the
+    speech entry whose word roots the text holds most of (at least ``min_words`` and ``min_share`` of them)."""
+    texts = [(e, roots(said_text(e))) for e in entries if e.kind == "text"]
+    best, most = None, 0
+    for speech in _spoken(entries):
+        said = roots(speech.said)
+        for text, written in texts:
+            shared = len(said & written)
+            if shared > most and shared >= min_words and shared >= min_share * len(said):
+                best, most = (speech, text), shared
+    return best
 
 
 def said_text(entry: Entry) -> str:
@@ -423,9 +486,9 @@ def select_evidence(context: VideoContext, question: str | Question, embedder: T
     status = status_lines(context.header)
     left = budget_tokens - count_tokens("\n".join(status))
     entries, scores = select_entries(asked, context, embedder, max(left, 0), count_tokens, max_entries)
-    facts, draft = answer_facts(asked, context, scores)
+    facts, draft, quoting = answer_facts(asked, context, scores)
     best = max(entries, key=lambda e: scores.get(id(e), 0.0), default=None)
-    evidence = Evidence(asked, status, facts, entries, draft, best)
+    evidence = Evidence(asked, status, facts, entries, draft, best, quoting)
     while entries and count_tokens(evidence.render()) > budget_tokens:
         entries = entries[:-1]
         evidence = replace(evidence, entries=entries)
@@ -449,6 +512,13 @@ def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
     if polarity and not re.match(rf"\W*{polarity.group(1)}\b", answer, re.I):
         return False   # a yes/no draft: the answer must say the same yes or no first
     return (not wanted or len(wanted & got) >= share * len(wanted)) and numbers <= said
+
+
+def draws_on(answer: str, quoted: str, question: str) -> bool:
+    """Whether ``answer`` is drawn from the ``quoted`` speech: it takes a word from it that the question does
+    not hold, and does not stray from it (:func:`prompting.guard.strays`)."""
+    return bool(content_words(answer) & content_words(quoted) - content_words(question)) and not strays(
+        answer, quoted, question)
 
 
 _META_WORDS = {"notes", "note", "context", "evidence", "transcript", "models", "perception"}

@@ -8,8 +8,9 @@ fact as a typed record with one line of text:
   number of separate appearances (absent for more than ``gap`` seconds in
   between) and the most seen at once -- "person visible 0:08-0:18, 0:24-0:42:
   2 separate appearances, never more than 1 at once";
-* :func:`shot_facts`: the cuts of the ``shots`` stage -- "one continuous shot"
-  or "5 shots, cuts at about 0.5, 2.5, 4.5, 6.5 s";
+* :func:`shot_facts`: the cuts of the ``shots`` stage -- "one continuous shot
+  (no cut); the picture stays the same throughout" (a still image) or "5 shots,
+  cuts at about 0.5, 2.5, 4.5, 6.5 s";
 * :func:`unknown_facts`: what could not be seen because a stage did not run --
   "No image captions: clothes, colours and setting are unknown".
 """
@@ -51,6 +52,7 @@ class ShotFact(Fact):
 
     kind: FactKind = "shots"
     cuts: list[float]
+    still: bool = False   # one shot whose picture never changed (the ``shots`` stage's ``still shot``)
 
 
 class UnknownFact(Fact):
@@ -108,7 +110,12 @@ def shot_facts(observations: list[Observation]) -> list[ShotFact]:
         return []
     cuts = [o.start for o in shots[1:]]
     if not cuts:
-        return [ShotFact(cuts=[], text="Shots: one continuous shot (no cut)")]
+        shot = shots[0]
+        still = shot.label == "still shot"
+        text = "Shots: one continuous shot (no cut)"
+        if shot.score is not None:   # two keyframes or more: whether the picture changed is known
+            text += "; the picture stays the same throughout" if still else "; the picture changes within it"
+        return [ShotFact(cuts=[], still=still, text=text)]
     listed = ", ".join(secs(c) for c in cuts)
     return [ShotFact(cuts=cuts, text=f"Shots: {len(shots)} shots, cuts at about {listed} s")]
 

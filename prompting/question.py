@@ -15,7 +15,9 @@ English, not a list of known questions:
   (``say``, ``said``, ``speak``, ``mention``, ``talk``, ``read aloud``...);
   on-screen text (``written``, ``text``, ``sign``, ``title``, ``caption``,
   ``on screen``...); silence (``silent``, ``quiet``, ``pause``, ``no one speaks``); the shots
-  (``shot``, ``cut``, ``scene change``, ``continuous``, ``edited``, ``montage``, ``camera angle``).
+  (``shot``, ``cut``, ``scene change``, ``continuous``, ``edited``, ``montage``, ``camera angle``); whether
+  the picture changes (``does the picture change``, ``a still image``, ``is the view static``); what is
+  being read out (``read aloud``, ``being read``, ``reading from``).
 
 Spans whose end is the video's end are open (``end=None``) until
 :meth:`TimeSpan.clamp` gives them the duration.
@@ -54,15 +56,23 @@ _WHOLE = re.compile(r"\b(?:at|in|near|towards?)\s+the\s+(?P<side>beginning|start
 _COUNT = re.compile(r"\b(?:how\s+many|(?:the\s+)?number\s+of|count(?:\s+the)?)\s+(?P<what>[a-z][a-z' -]*)", re.I)
 _COUNT_END = re.compile(r"\s+(?:are|is|were|was|do|does|did|can|could|appear\w*|visible|there|have|has|in|on|at|"
                         r"during|of|from|seen|shown|does|will|you|get|go|come|walk\w*|enter\w*)\b.*$", re.I)
+_READ = (r"read\s+(?:aloud|out)|reads?\s+(?:aloud|out)|being\s+read|reading\s+(?:aloud|out|from)|recit\w*")
 _SAID = re.compile(r"\b(?:say|says|said|saying|speak\w*|spoke\w*|talk\w*|mention\w*|tell|tells|told|narrat\w*|"
-                   r"voice|hear|heard|announc\w*|read\s+(?:aloud|out)|reads?\s+aloud|being\s+read|quot\w*|"
+                   rf"voice|hear|heard|announc\w*|{_READ}|quot\w*|"
                    r"pronounc\w*|sing\w*|sang|sung|words?\s+(?:spoken|said))\b", re.I)
+_READ_ALOUD = re.compile(rf"\b(?:{_READ})\b", re.I)
 _WRITTEN = re.compile(r"\b(?:written|writes?|writing|text|sign|signs|title|titles|caption\w*|subtitle\w*|label\w*|"
                       r"logo|banner|poster|printed|on[- ]screen|on the screen|displayed|word\s+on|words\s+on|"
                       r"(?:does|do|did)\s+(?:it|the\s+\w+)\s+read|lettering)\b", re.I)
 _SILENT = re.compile(r"\b(?:silen\w*|quiet|pause\w*|no\s+(?:one|body|speech)|nobody|nothing\s+is\s+said)\b", re.I)
 _SHOTS = re.compile(r"\b(?:shots?|cuts?|scene\s+changes?|continuous|uncut|edit(?:s|ed|ing)?|montage|"
                     r"camera\s+(?:angles?|changes?|switch\w*))\b", re.I)
+# whether the picture changes: "does the picture change", "a still image", "is the view static"
+_PICTURE = r"(?:picture|image|view|frame|background|footage|visuals?)s?"
+_STABLE = r"(?:static|still|frozen|unchang\w*|(?:stays?|remains?)\s+the\s+same)"
+_PICTURE_CHANGE = re.compile(rf"\b(?:{_PICTURE}\b.*\b(?:chang\w*|mov\w*|{_STABLE})|{_STABLE}\s+{_PICTURE}"
+                             rf"|chang\w*\s+(?:\w+\s+){{0,2}}{_PICTURE})\b", re.I)
+_STABLE_WORDS = re.compile(rf"\b{_STABLE}\b", re.I)
 # a question answered by yes or no opens with an auxiliary verb
 _YES_NO = re.compile(r"^\s*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should)\b", re.I)
 # a yes/no question about shots that asks whether there is only one ("one continuous shot?", "a single take?")
@@ -100,7 +110,9 @@ class Question:
     asks_said: bool = False
     asks_written: bool = False
     asks_silence: bool = False
-    asks_shots: bool = False          # cuts, shots, one continuous take
+    asks_shots: bool = False          # cuts, shots, one continuous take, whether the picture changes
+    asks_picture_change: bool = False  # "does the picture change?", "is it a still image?"
+    asks_read: bool = False           # what is being read out ("which book is read aloud?")
     yes_no: bool = False              # "Is ...?", "Does ...?": answered by yes or no
     words: str = field(default="", repr=False)   # the question without its time expressions
 
@@ -122,6 +134,12 @@ class Question:
         """A yes/no question about shots asking whether the video is one shot ("Is this one continuous shot?")
         rather than whether it has cuts ("Are there cuts?")."""
         return self.yes_no and self.asks_shots and bool(_ONE_SHOT.search(self.words or self.text))
+
+    @property
+    def asks_still(self) -> bool:
+        """A picture-change question put the other way round: whether the picture stays the same
+        ("Is the image static?"), so "yes" means it does not change."""
+        return self.asks_picture_change and bool(_STABLE_WORDS.search(self.words or self.text))
 
     @property
     def factual(self) -> bool:
@@ -226,7 +244,9 @@ def parse_question(question: str) -> Question:
     spans, rest = parse_times(question)
     return Question(text=question, spans=tuple(spans), count_of=count_target(rest),
                     asks_said=bool(_SAID.search(rest)), asks_written=bool(_WRITTEN.search(rest)),
-                    asks_silence=bool(_SILENT.search(rest)), asks_shots=bool(_SHOTS.search(rest)),
+                    asks_silence=bool(_SILENT.search(rest)),
+                    asks_shots=bool(_SHOTS.search(rest) or _PICTURE_CHANGE.search(rest)),
+                    asks_picture_change=bool(_PICTURE_CHANGE.search(rest)), asks_read=bool(_READ_ALOUD.search(rest)),
                     yes_no=bool(_YES_NO.match(question)), words=" ".join(rest.split()))
 
 

@@ -100,7 +100,9 @@ def test_on_screen_text_answers_what_is_written():
 def test_retrieval_picks_the_entry_about_the_question_and_not_the_file_name():
     evidence = select_evidence(lecture(), "What do magnets attract?")
     assert [e.said for e in evidence.entries] == ["Magnets attract iron but not copper."]
-    assert evidence.draft is None and "cooking" not in evidence.render()
+    assert "cooking" not in evidence.render()
+    # the question restates the spoken sentence (magnets, attract): the sentence, quoted, is the draft answer
+    assert evidence.draft == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper."'
 
 
 def test_nothing_bears_on_an_unrelated_question():
@@ -207,6 +209,67 @@ def test_the_shots_fact_is_the_draft_for_a_question_about_cuts():
     plain = video_context(Perception(video=video, fps_sampled=1.0, observations=[], models=[DET]))
     assert evidence.draft and select_evidence(plain, "Any cuts?").draft is None
     assert "Shot changes were not analysed" in select_evidence(plain, "Any cuts?").render()
+
+
+@pytest.mark.parametrize("question, change, still", [
+    ("Does the picture change during the video?", True, False), ("Is it a still image?", True, True),
+    ("Does the image stay the same?", True, True), ("Is the background static?", True, True),
+    ("Is this one continuous shot?", False, False), ("What is he wearing?", False, False),
+])
+def test_questions_about_whether_the_picture_changes(question, change, still):
+    asked = parse_question(question)
+    assert (asked.asks_picture_change, asked.asks_still) == (change, still)
+    assert asked.asks_shots or not change   # the shots fact answers them
+
+
+def test_whether_the_picture_changes_is_answered_by_the_cuts_and_a_still_shot():
+    video = VideoInfo(path="v.mp4", duration=10.0, width=320, height=180, fps=25, has_audio=False)
+
+    def shots(*shot: tuple[float, float, str, float]) -> VideoContext:
+        seen = [Observation(stage="shot", start=a, end=b, text="shot", label=label, score=motion)
+                for a, b, label, motion in shot]
+        return video_context(Perception(video=video, fps_sampled=1.0, observations=seen, models=[DET]))
+
+    cover = shots((0, 10.0, "still shot", 0.1))
+    moving = shots((0, 10.0, "shot", 4.0))
+    montage = shots((0, 4.0, "still shot", 0.1), (4.0, 10.0, "still shot", 0.2))
+    fact = "Shots: one continuous shot (no cut); the picture stays the same throughout."
+    assert select_evidence(cover, "Does the picture change during the video?").draft == f"No. {fact}"
+    assert select_evidence(cover, "Is it a still image?").draft == f"Yes. {fact}"
+    assert select_evidence(moving, "Does the picture change?").draft.startswith("Yes. Shots: one continuous shot")
+    assert "the picture changes within it" in select_evidence(moving, "Does the picture change?").draft
+    assert select_evidence(moving, "Is it one continuous shot?").draft.startswith("Yes.")   # moving, but uncut
+    assert select_evidence(montage, "Does the picture change?").draft.startswith("Yes. Shots: 2 shots")
+    assert select_evidence(montage, "Is the image static?").draft.startswith("No.")
+
+
+def test_what_is_read_aloud_is_the_speech_that_reads_on_screen_text():
+    """"Which book is read aloud?": the sentence that reads the on-screen title out, with that text."""
+    observations = [Observation(stage="ocr", start=0.0, end=60.0, text="Treasure Island Robert Louis Stevenson",
+                                label="center"),
+                    Observation(stage="asr", start=2.0, end=5.0, text="This recording is in the public domain."),
+                    Observation(stage="asr", start=6.0, end=9.0, text="Treasure Island, by Robert Louis Stevenson."),
+                    Observation(stage="asr", start=10.0, end=14.0, text="Squire Trelawney asked me to write it down.")]
+    models = [ASR, ModelInfo(role="ocr", name="m", source="path", weights="real")]
+    context = video_context(Perception(video=VideoInfo(path="v.mp4", duration=60.0, width=320, height=180, fps=25,
+                                                       has_audio=True), fps_sampled=1.0, models=models,
+                                       observations=observations))
+    evidence = select_evidence(context, "Which work is being read aloud?")
+    assert evidence.draft == ('At 0:06-0:09 the speech reads out the on-screen text: "Treasure Island, by Robert '
+                              'Louis Stevenson." (on screen 0:00-1:00: "Treasure Island Robert Louis Stevenson").')
+    assert evidence.quoting
+    untitled = video_context(Perception(video=context.header.video, fps_sampled=1.0, models=models,
+                                        observations=[o for o in observations if o.stage == "asr"]))
+    assert "reads out" not in (select_evidence(untitled, "Which work is being read aloud?").draft or "")
+
+
+def test_a_question_restating_one_spoken_sentence_gets_it_as_draft():
+    """Two or more of the question's words, half of them at least, in one sentence: that sentence, quoted."""
+    evidence = select_evidence(lecture(), "Which metals do magnets attract?")
+    assert evidence.draft == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper."'
+    assert evidence.quoting
+    assert select_evidence(lecture(), "Why are magnets useful in kitchens?").draft is None   # one word: no draft
+    assert select_evidence(lecture(), "Do magnets attract iron?").draft is None   # yes/no: the LLM says which
 
 
 def test_what_is_said_about_a_topic_is_quoted_from_the_best_matching_speech():

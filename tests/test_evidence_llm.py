@@ -61,3 +61,27 @@ def test_speech_answer_from_the_evidence(llm, settings):
     answer = session.ask("What does he say his biggest weakness is?")
     assert "help" in answer.lower(), answer
     assert "context" not in answer.lower() and "\n\n" not in answer
+
+
+def test_which_work_is_read_aloud_is_answered_from_the_cover_and_the_speech(tmp_path):
+    """``ask`` on the audiobook (its first 20 s: the cover is on screen, the title is read at 0:13-0:17) names the
+    work from the spoken title and the cover's text, whatever SmolLM2 writes itself."""
+    import subprocess
+    import sys
+
+    from tests.conftest import require_default_llm
+
+    source = CLIP.parent / "videogrep_manifesto.mp4"
+    if not source.exists() or not shutil.which("ffmpeg"):
+        pytest.skip("the manifesto clip or ffmpeg is absent")
+    require_default_llm()
+    cut = tmp_path / "audiobook.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(source), "-t", "20", "-c", "copy", str(cut)], check=True)
+    result = subprocess.run([sys.executable, "-m", "chat.cli", "ask", str(cut), "Which work is being read aloud?",
+                             "--offline", "--stages", "asr,ocr", "--no-cleanup", "--max-tokens", "48"],
+                            capture_output=True, text=True, timeout=900, cwd=Path(__file__).resolve().parents[1])
+    assert result.returncode == 0, result.stderr
+    answer = " ".join(result.stdout.split())
+    assert 'reads out the on-screen text: "Manifest' in answer and 'of the Communist Party by Karl Marx' in answer, \
+        answer   # Whisper hears "Manifest" or "Manifesto"
+    assert 'Audible Socialism Manifesto of the Communist Party Karl Marx' in answer, answer   # the cover's text
