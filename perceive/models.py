@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import importlib.util
 import os
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -303,10 +303,20 @@ def parse_overrides(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd")   # NVIDIA, AMD ROCm
+
+
 def select_device(requested: str | None = None) -> str:
-    """``--device`` if given, else ``cuda`` when a GPU is visible, else ``cpu``."""
+    """``--device`` if given, else ``cuda`` when a GPU is visible, else ``cpu``.
+
+    On Linux without a GPU driver (none of :data:`GPU_DRIVER_FILES`) and on macOS (no CUDA) the answer is
+    ``cpu`` without importing torch, which costs seconds that a question about a cached video does not need.
+    """
     if requested:
         return requested
+    if "torch" not in sys.modules and (sys.platform == "darwin" or sys.platform.startswith("linux") and not any(
+            os.path.exists(f) for f in GPU_DRIVER_FILES)):
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,13 +1,15 @@
-"""Sentence embeddings without importing sentence-transformers when the model does not need it.
+"""Sentence embeddings without importing sentence-transformers (or torch) when the model does not need it.
 
 ``import sentence_transformers`` costs several seconds on a 2-core CPU (it pulls
-in scikit-learn, SciPy and its training code) before ``videochat ask`` can
-answer about a cached video (16.8 s end to end with it, 14.5-15.2 s without). The default embedder, all-MiniLM-L6-v2, is a plain
-transformer, mean pooling and normalization (its ``modules.json``), which
-transformers alone computes the same way (tested to 1e-5 against
-sentence-transformers). :func:`load_encoder` uses that path for a local folder
-of such a model and sentence-transformers for anything else (hub names, CLS or
-Dense heads, other module types).
+in scikit-learn, SciPy and its training code), and ``import transformers`` with
+torch about six more, before ``videochat ask`` can answer about a cached video.
+The default embedder, all-MiniLM-L6-v2, is a plain BERT, mean pooling and
+normalization (its ``modules.json``). :func:`load_encoder` computes such a
+model folder on the CPU with NumPy (:class:`NumpyBertEncoder`: its safetensors
+weights, its ``tokenizer.json``), on a GPU with transformers
+(:class:`MeanPoolEncoder`), both tested to 1e-5 against sentence-transformers;
+anything else (hub names, CLS or Dense heads, other architectures) goes to
+sentence-transformers.
 """
 from __future__ import annotations
 
@@ -65,11 +67,140 @@ class MeanPoolEncoder:
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """Exact GELU, ``x * Phi(x)``, in place on ``x``; the error function to 1.5e-7 (Abramowitz and Stegun
+    7.1.26), without SciPy."""
+    z = np.abs(x) * np.float32(1 / np.sqrt(2.0))
+    t = 1.0 / (1.0 + np.float32(0.3275911) * z)
+    poly = np.float32(1.061405429) * t
+    for c in (-1.453152027, 1.421413741, -0.284496736, 0.254829592):
+        poly += np.float32(c)
+        poly *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    poly *= z                               # 1 - erf(|x| / sqrt 2)
+    poly *= np.float32(0.5)                 # Phi(-|x|)
+    x *= np.where(x >= 0, np.float32(1.0) - poly, poly)
+    return x
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * weight + bias
+
+
+class _TokenizerCall:
+    """A ``tokenizers.Tokenizer`` called like a transformers tokenizer for one text (``["input_ids"]``)."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str, add_special_tokens: bool = True, **_) -> dict[str, list[int]]:
+        return {"input_ids": self.tokenizer.encode(text, add_special_tokens=add_special_tokens).ids}
+
+
+def numpy_bert(folder: Path) -> bool:
+    """Whether ``folder`` holds a BERT with GELU, safetensors weights and a ``tokenizer.json`` (what
+    :class:`NumpyBertEncoder` computes)."""
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (config.get("model_type") == "bert" and config.get("hidden_act") == "gelu"
+            and config.get("position_embedding_type", "absolute") == "absolute"
+            and (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file())
+
+
+class NumpyBertEncoder:
+    """A BERT with mean pooling computed with NumPy on the CPU, as :class:`MeanPoolEncoder` computes it with
+    transformers: no torch or transformers import (about six seconds on 2 cores) for a few dozen sentences."""
+
+    def __init__(self, folder: Path):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        config = json.loads((folder / "config.json").read_text())
+        self.heads, self.layers = config["num_attention_heads"], config["num_hidden_layers"]
+        self.eps = config.get("layer_norm_eps", 1e-12)
+        self.weights = {k.removeprefix("bert."): v for k, v in load_file(folder / "model.safetensors").items()}
+        self.transposed = {k[:-len(".weight")]: np.ascontiguousarray(v.T) for k, v in self.weights.items()
+                           if k.startswith("encoder.") and k.endswith("dense.weight") or k.endswith(
+                               ("query.weight", "key.weight", "value.weight"))}   # (in, out): fast products
+        settings = folder / "sentence_bert_config.json"
+        self.max_length = json.loads(settings.read_text()).get("max_seq_length", 512) if settings.is_file() else 512
+        self.normalize = _PLAIN[2] in (m["type"] for m in json.loads((folder / "modules.json").read_text()))
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.enable_truncation(self.max_length)
+        self.pad_id = config.get("pad_token_id", 0)
+        self.batch_tokenizer = tokenizer
+        self.tokenizer = _TokenizerCall(tokenizer)
+
+    def forward(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The last hidden state, (batch, tokens, hidden), of token ``ids`` with their ``types`` and ``mask``."""
+        w = self.weights
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:ids.shape[1]]
+             + w["embeddings.token_type_embeddings.weight"][types])
+        batch, tokens, hidden = x.shape
+        x = _layer_norm(x.reshape(batch * tokens, hidden), w["embeddings.LayerNorm.weight"],
+                        w["embeddings.LayerNorm.bias"], self.eps)   # one row per token: plain matrix products
+        blocked = ((1.0 - mask[:, None, None, :]) * np.finfo(np.float32).min).astype(np.float32)
+        size = hidden // self.heads
+
+        def dense(name: str, h: np.ndarray) -> np.ndarray:
+            return h @ self.transposed[name] + w[f"{name}.bias"]
+
+        def heads(h: np.ndarray) -> np.ndarray:
+            return h.reshape(batch, tokens, self.heads, size).transpose(0, 2, 1, 3)
+
+        for i in range(self.layers):
+            at = f"encoder.layer.{i}."
+            q, k, v = (heads(dense(at + f"attention.self.{n}", x)) for n in ("query", "key", "value"))
+            scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(size)) + blocked
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            context = (scores / scores.sum(-1, keepdims=True)) @ v
+            context = context.transpose(0, 2, 1, 3).reshape(batch * tokens, hidden)
+            x = _layer_norm(dense(at + "attention.output.dense", context) + x,
+                            w[at + "attention.output.LayerNorm.weight"], w[at + "attention.output.LayerNorm.bias"],
+                            self.eps)
+            inner = _gelu(dense(at + "intermediate.dense", x))
+            x = _layer_norm(dense(at + "output.dense", inner) + x, w[at + "output.LayerNorm.weight"],
+                            w[at + "output.LayerNorm.bias"], self.eps)
+        return x.reshape(batch, tokens, hidden)
+
+    def encode(self, texts: list[str], batch_size: int = 64, normalize_embeddings: bool = False,
+               convert_to_numpy: bool = True) -> np.ndarray:
+        """One vector per text (float32), batch by batch, normalized when the model or the caller asks."""
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        self.batch_tokenizer.no_padding()
+        lengths = [len(e.ids) for e in self.batch_tokenizer.encode_batch(list(texts))]
+        self.batch_tokenizer.enable_padding(pad_id=self.pad_id)   # to the longest of each batch
+        order = np.argsort(lengths, kind="stable")   # batches of similar lengths: little padding
+        out = np.zeros((len(texts), self.weights["embeddings.word_embeddings.weight"].shape[1]), np.float32)
+        for i in range(0, len(texts), batch_size):
+            chosen = order[i:i + batch_size]
+            encoded = self.batch_tokenizer.encode_batch([texts[j] for j in chosen])
+            ids, types, mask = (np.array([getattr(e, n) for e in encoded], dtype=np.int64)
+                                for n in ("ids", "type_ids", "attention_mask"))
+            hidden = self.forward(ids, types, mask.astype(np.float32))
+            weights = mask[..., None].astype(np.float32)
+            vectors = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)
+            if self.normalize or normalize_embeddings:
+                vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            out[chosen] = vectors
+        return out
+
+
 def load_encoder(location: str, device: str = "cpu"):
-    """An encoder for ``location``: :class:`MeanPoolEncoder` for a local mean-pooling model folder, else
-    sentence-transformers' ``SentenceTransformer`` (which downloads a hub name when online)."""
+    """An encoder for ``location``: for a local mean-pooling model folder :class:`NumpyBertEncoder` (a BERT on
+    the CPU) or :class:`MeanPoolEncoder`, else sentence-transformers' ``SentenceTransformer`` (which downloads
+    a hub name when online)."""
     folder = Path(location)
     if folder.is_dir() and mean_pooled(folder):
+        if device == "cpu" and numpy_bert(folder):
+            return NumpyBertEncoder(folder)
         return MeanPoolEncoder(folder, device)
     from sentence_transformers import SentenceTransformer
 
