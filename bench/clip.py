@@ -202,7 +202,9 @@ def timed_question(session, question: str) -> Question:
     return Question(question=question, answer=answer, first_token_s=round(first[0], 3) if first else None,
                     answer_s=round(elapsed, 3), answer_tokens=session.llm.count_tokens(answer),
                     prompt_tokens=prompt,
-                    prompt_tok_s=round(timings["prompt_per_second"], 1) if evaluated else None)
+                    prompt_tok_s=round(timings["prompt_per_second"], 1) if evaluated else None,
+                    answer_tok_s=round(timings["predicted_per_second"], 1) if timings.get("predicted_n", 0) > 1
+                    else None)
 
 
 def main(argv: list[str] | None = None) -> None:

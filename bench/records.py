@@ -50,6 +50,8 @@ class Question(BaseModel):
     answer_tokens: int = 0
     prompt_tokens: int = 0               # system prompt (with the fitted context), history and question
     prompt_tok_s: float | None = None    # prompt tokens the local engine evaluated per second (not cached ones)
+    answer_tok_s: float | None = None    # tokens the local engine wrote per second (answers held back until
+                                         # checked arrive at once: their speed is the engine's, not the stream's)
 
 
 class AskRun(BaseModel):

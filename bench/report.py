@@ -69,8 +69,8 @@ def ask_rows(run: AskRun) -> list[tuple[str, ...]]:
     for i, q in enumerate(run.questions, 1):
         setup = run.import_s + run.llm_load_s + run.perception_s + run.cleanup_load_s + run.context_s
         before = setup if i == 1 else 0.0
-        speed = (q.answer_tokens / (q.answer_s - q.first_token_s)
-                 if q.first_token_s is not None and q.answer_s > q.first_token_s else None)
+        speed = q.answer_tok_s or (q.answer_tokens / (q.answer_s - q.first_token_s) if q.first_token_s is not None
+                                   and q.answer_s - q.first_token_s > 0.1 else None)   # not a held answer's
         rows.append((f"{run.label}, question {i}", num(run.import_s) if i == 1 else "",
                      num(run.llm_load_s) if i == 1 else "", num(run.perception_s) if i == 1 else "",
                      num(run.cleanup_load_s + run.context_s) if i == 1 else "", str(q.prompt_tokens),

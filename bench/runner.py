@@ -82,8 +82,13 @@ def model_overrides(models: str, folder: Path) -> dict[str, str]:
 
 
 def child_env(cache: Path, offline: bool) -> dict[str, str]:
-    """The environment of a clip's process: its own perception cache, quiet progress bars, offline."""
-    env = dict(os.environ, VIDEOCHAT_CACHE=str(cache), HF_HUB_DISABLE_PROGRESS_BARS="1",
+    """The environment of a clip's process: its own perception (and prompt) cache, quiet progress bars,
+    offline. The models' cache (joined split models, the LLM's converted tokenizer) stays this machine's:
+    a bench run measures a new video, not a new installation."""
+    from perceive.split_model import models_cache
+
+    env = dict(os.environ, VIDEOCHAT_CACHE=str(cache), VIDEOCHAT_MODEL_CACHE=str(models_cache()),
+               HF_HUB_DISABLE_PROGRESS_BARS="1",
                TRANSFORMERS_VERBOSITY="error", TQDM_DISABLE="1", PYTHONWARNINGS="ignore")
     if offline:
         env.update(VIDEOCHAT_OFFLINE="1", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", YOLO_OFFLINE="1")

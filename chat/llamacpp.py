@@ -33,6 +33,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
+from perceive.split_model import models_cache
+
 PROMPT_CACHE_BYTES = 1 << 30
 _ROLES = {SystemMessage: "system", HumanMessage: "user", AIMessage: "assistant"}
 
@@ -42,7 +44,8 @@ class EngineError(RuntimeError):
 
 
 def load_tokenizer(gguf: Path, cache_folder: Path):
-    """The GGUF file's tokenizer as a fast ``tokenizers.Tokenizer``, converted once and cached."""
+    """The GGUF file's tokenizer as a fast ``tokenizers.Tokenizer``, converted once (about 10 s on 2 cores:
+    transformers reads the GGUF) and cached in ``cache_folder`` with the models, not with the videos."""
     from tokenizers import Tokenizer
 
     cached = cache_folder / f"{gguf.stem}-{gguf.stat().st_size}" / "tokenizer.json"
@@ -119,7 +122,7 @@ class LlamaCppEngine:
         self.server = xllamacpp.Server(params)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, handler)   # the engine installs its own; Ctrl-C stays Python's
-        self.tokenizer = load_tokenizer(gguf, cache_root / "llm-tokenizers" if cache_root else gguf.parent)
+        self.tokenizer = load_tokenizer(gguf, models_cache() / "llm-tokenizers")   # made once per machine
         self._lock = threading.Lock()
         self._in_slot: str | None = None        # the prompt-cache key whose state the slot holds
         self.last_timings: dict[str, float] = {}
