@@ -55,7 +55,7 @@ from prompting.context import VideoContext
 from prompting.language import language_name, question_language
 from prompting.guard import cannot_tell, guard as guard_answer, strays
 from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, draws_on, is_meta, keeps_facts, plain_answer,
-                                select_evidence)
+                                roots, said_text, select_evidence)
 from prompting.quoted import quoted_answer
 from prompting.retrieve import TextEmbedder
 from prompting.window import fit_context
@@ -235,10 +235,11 @@ class ChatSession:
 
     def _evidence_answer(self, answer: str, draft: str | None, question: str) -> str | None:
         """What replaces the LLM's ``answer`` on the evidence-first path, or None to keep it: the draft when
-        the answer loses its facts or strays from the evidence around them (an answer drawn from a draft that only quotes speech stays, the quote
-        after it); the best entry when the answer is about the notes or strays from the
-        evidence, after what could not be seen when that entry is no quotation (a detection line does not
-        say what someone wears)."""
+        the answer loses its facts or strays from the evidence around them (an answer drawn from a draft that
+        only quotes speech stays, the quote after it); the best entry when the answer is about the notes or
+        strays from the evidence. That entry is "closest evidence" after "I cannot tell" (or "The video does
+        not show that") when it is a quotation sharing no word with the question, or a detection line while
+        the context says what could not be seen (a detection line does not say what someone wears)."""
         if draft:
             if keeps_facts(answer, draft) and not strays(answer, self.last_text, question):
                 return None
@@ -249,8 +250,11 @@ class ChatSession:
         if best is None or not (is_meta(answer, self.last_evidence.content())
                                 or strays(answer, self.last_text, question)):
             return None
-        if best.kind not in ("speech", "text") and self.context.header.unknown():
-            return f"{cannot_tell(self.context, question)} Closest evidence: {best.line()}"
+        asked = roots(self.last_evidence.question.topic)
+        unrelated = best.kind in ("speech", "text") and asked and not asked & roots(said_text(best))
+        if unrelated or (best.kind not in ("speech", "text") and self.context.header.unknown()):
+            lead = cannot_tell(self.context, question) if self.context.header.unknown() else NOT_SHOWN
+            return f"{lead} Closest evidence: {best.line()}"
         return plain_answer(best)
 
     def writes(self, language: str) -> bool:

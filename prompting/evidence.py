@@ -16,7 +16,8 @@ typed :class:`~prompting.context.VideoContext`:
    relevant by retrieval (:func:`prompting.retrieve.entry_scores`: embeddings or
    BM25, plus a boost for named times), the kinds the question asks for (speech
    for "say", ``text`` for "written") first; at most ``max_entries``, within a
-   token budget, in time order.
+   token budget, in time order. A question of stop words only ("What is this
+   video about?") gets entries spread over the whole video instead (:func:`overview`).
 3. What was and was not analysed (the header's models and notes), so "not in
    the evidence" can be told from "not in the video". The file name is left
    out: it is not evidence of the content.
@@ -443,6 +444,23 @@ def standing_text(entries: list[Entry], duration: float, share: float = STANDING
     return sorted(long, key=lambda i: -((entries[i].end or entries[i].start) - entries[i].start))
 
 
+def _spread(pool: list[int], most: int) -> list[int]:
+    """At most ``most`` of ``pool`` (sorted), evenly spaced from its first to its last."""
+    if len(pool) <= most or most < 2:
+        return pool[:max(most, 0)] if len(pool) > most else pool
+    return [pool[round(k * (len(pool) - 1) / (most - 1))] for k in range(most)]
+
+
+def overview(entries: list[Entry], most: int = MAX_ENTRIES) -> list[int]:
+    """Indices of at most ``most`` entries spread over the video, speech and on-screen text first (what a
+    question about the whole video reads: "What is this video about?")."""
+    said = [i for i, e in enumerate(entries) if e.kind in ("speech", "text")]
+    if len(said) >= most:
+        return _spread(said, most)
+    return sorted(said + _spread([i for i, e in enumerate(entries) if e.kind not in ("speech", "text")],
+                                 most - len(said)))
+
+
 def select_entries(question: Question, context: VideoContext, embedder: TextEmbedder | None = None,
                    budget_tokens: int = EVIDENCE_TOKENS, count_tokens: TokenCounter = approx_tokens,
                    max_entries: int = MAX_ENTRIES) -> tuple[list[Entry], dict[int, float]]:
@@ -464,7 +482,9 @@ def select_entries(question: Question, context: VideoContext, embedder: TextEmbe
     top = float(max(raw))   # the floor compares relevance alone; the kind bonus only orders
     floor = RELATIVE_SCORE * top if top > 0 else math.inf
     asked = {_stem(w) for w in terms(question.words or question.text)}
-    if top < MIN_RELEVANCE and not any(asked & {_stem(w) for w in terms(e.search or e.text)} for e in entries):
+    if not asked and not inside:   # no word but stop words ("What is this video about?"): the whole video
+        order, floor = overview(entries, max_entries), math.inf
+    elif top < MIN_RELEVANCE and not any(asked & {_stem(w) for w in terms(e.search or e.text)} for e in entries):
         floor = math.inf   # nothing is about the question
     order += [i for i in sorted(range(len(entries)), key=lambda i: -scores[i])
               if i not in inside and raw[i] >= floor and raw[i] > 0]
@@ -538,7 +558,9 @@ def plain_answer(entry: Entry) -> str:
     """An entry as a plain answer: what was said or written and when, else its line."""
     if entry.kind in ("speech", "text"):
         what = "the speech says" if entry.kind == "speech" else "the on-screen text reads"
-        return f"At {span_text(entry.start, entry.end)} {what}: {quote(said_text(entry))}."
+        said = said_text(entry)
+        return f"At {span_text(entry.start, entry.end)} {what}: {quote(said)}" + ("" if said.endswith(
+            (".", "!", "?", "…")) else ".")
     return entry.line()
 
 

@@ -109,6 +109,16 @@ def test_nothing_bears_on_an_unrelated_question():
     assert select_evidence(lecture(), "What colour is the sky?").empty
 
 
+def test_a_question_about_the_whole_video_reads_entries_spread_over_it():
+    """"What is this video about?" has no word but stop words: not "nothing bears", but an overview."""
+    evidence = select_evidence(lecture(), "What is this video about?")
+    assert not evidence.empty
+    said = [e.said for e in evidence.entries if e.kind in ("speech", "text")]
+    assert said == ["Welcome to the physics lecture on magnets.", "Magnets attract iron but not copper.",
+                    "ROOM 101"] and len(evidence.entries) <= 6          # all that is said and written first ...
+    assert max(e.start for e in evidence.entries) >= 40                 # ... then the rest, to the end
+
+
 def test_header_facts_of_other_stages_plug_in_by_kind():
     from dataclasses import dataclass, replace
 
@@ -164,7 +174,7 @@ def test_an_answer_about_the_notes_gives_way_to_the_best_entry():
     assert is_meta("It can only be determined by the notes, which are based on audio and text analysis of speech.",
                    text)
     assert not is_meta("Magnets attract iron but not copper.", text) and not is_meta("In London.", text)
-    assert plain_answer(evidence.best) == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper.".'
+    assert plain_answer(evidence.best) == 'At 0:30-0:36 the speech says: "Magnets attract iron but not copper."'
 
 
 def test_text_shown_for_most_of_the_video_goes_with_every_question():

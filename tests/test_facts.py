@@ -156,6 +156,16 @@ def test_evidence_first_replaces_an_answer_the_evidence_does_not_support_with_th
     assert answer.startswith("At 1:13-1:18 the speech says:") and "London" in answer   # the invention is gone
 
 
+def test_a_stray_answer_whose_closest_speech_shares_no_word_with_the_question_is_declined():
+    speech = [Observation(stage="asr", start=0, end=1, text="sign element."),
+              Observation(stage="asr", start=1, end=7, text="It represents the European Central Bank.")]
+    session = ChatSession(scripted_llm("The speaker is happy because she won a prize in the lottery."),
+                          video_context(perception(speech, roles=("asr",))), evidence=True, cite=False)
+    answer = session.ask("Why is the speaker happy?")
+    assert answer.startswith("I cannot tell") and "Closest evidence: Speech" in answer, answer
+    assert "lottery" not in answer
+
+
 def test_a_question_restating_a_spoken_sentence_is_answered_from_its_quote():
     session = ChatSession(scripted_llm("Communism was practiced and supported by a variety of nations worldwide.",
                                        "They assembled in London."), manifesto_speech(), evidence=True, cite=False)
