@@ -125,9 +125,9 @@ class NumpyBertEncoder:
         self.heads, self.layers = config["num_attention_heads"], config["num_hidden_layers"]
         self.eps = config.get("layer_norm_eps", 1e-12)
         self.weights = {k.removeprefix("bert."): v for k, v in load_file(folder / "model.safetensors").items()}
+        linear = ("dense.weight", "query.weight", "key.weight", "value.weight")
         self.transposed = {k[:-len(".weight")]: np.ascontiguousarray(v.T) for k, v in self.weights.items()
-                           if k.startswith("encoder.") and k.endswith("dense.weight") or k.endswith(
-                               ("query.weight", "key.weight", "value.weight"))}   # (in, out): fast products
+                           if k.startswith("encoder.") and k.endswith(linear)}   # (in, out): fast products
         settings = folder / "sentence_bert_config.json"
         self.max_length = json.loads(settings.read_text()).get("max_seq_length", 512) if settings.is_file() else 512
         self.normalize = _PLAIN[2] in (m["type"] for m in json.loads((folder / "modules.json").read_text()))

@@ -446,8 +446,10 @@ def standing_text(entries: list[Entry], duration: float, share: float = STANDING
 
 def _spread(pool: list[int], most: int) -> list[int]:
     """At most ``most`` of ``pool`` (sorted), evenly spaced from its first to its last."""
-    if len(pool) <= most or most < 2:
-        return pool[:max(most, 0)] if len(pool) > most else pool
+    if len(pool) <= most:
+        return pool
+    if most < 2:
+        return pool[:max(most, 0)]
     return [pool[round(k * (len(pool) - 1) / (most - 1))] for k in range(most)]
 
 
