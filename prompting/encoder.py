@@ -34,6 +34,14 @@ def mean_pooled(folder: Path) -> bool:
     return types in (_PLAIN, _PLAIN[:2]) and modes == {"pooling_mode_mean_tokens"}
 
 
+def pooling_settings(folder: Path) -> tuple[int, bool]:
+    """The longest input in tokens (``sentence_bert_config.json``, else 512) and whether the vectors are
+    normalized (a Normalize module in ``modules.json``) of the sentence-transformers model in ``folder``."""
+    config = folder / "sentence_bert_config.json"
+    max_length = json.loads(config.read_text()).get("max_seq_length", 512) if config.is_file() else 512
+    return max_length, _PLAIN[2] in (m["type"] for m in json.loads((folder / "modules.json").read_text()))
+
+
 class MeanPoolEncoder:
     """A transformer with mean pooling (and normalization when its ``modules.json`` has it), as
     sentence-transformers' ``encode`` computes it: :meth:`encode` and :attr:`tokenizer` alike."""
@@ -46,9 +54,7 @@ class MeanPoolEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.model = AutoModel.from_pretrained(folder).to(device).eval()
         self.device = device
-        config = folder / "sentence_bert_config.json"
-        self.max_length = json.loads(config.read_text()).get("max_seq_length", 512) if config.is_file() else 512
-        self.normalize = _PLAIN[2] in (m["type"] for m in json.loads((folder / "modules.json").read_text()))
+        self.max_length, self.normalize = pooling_settings(folder)
 
     def encode(self, texts: list[str], batch_size: int = 64, normalize_embeddings: bool = False,
                convert_to_numpy: bool = True) -> np.ndarray:
@@ -128,10 +134,9 @@ class NumpyBertEncoder:
         linear = ("dense.weight", "query.weight", "key.weight", "value.weight")
         self.transposed = {k[:-len(".weight")]: np.ascontiguousarray(v.T) for k, v in self.weights.items()
                            if k.startswith("encoder.") and k.endswith(linear)}   # (in, out): fast products
-        settings = folder / "sentence_bert_config.json"
-        self.max_length = json.loads(settings.read_text()).get("max_seq_length", 512) if settings.is_file() else 512
-        self.normalize = _PLAIN[2] in (m["type"] for m in json.loads((folder / "modules.json").read_text()))
+        self.max_length, self.normalize = pooling_settings(folder)
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.no_padding()                  # each batch is padded here, to its longest text
         tokenizer.enable_truncation(self.max_length)
         self.pad_id = config.get("pad_token_id", 0)
         self.batch_tokenizer = tokenizer
@@ -174,16 +179,17 @@ class NumpyBertEncoder:
         """One vector per text (float32), batch by batch, normalized when the model or the caller asks."""
         if not texts:
             return np.zeros((0, 0), np.float32)
-        self.batch_tokenizer.no_padding()
-        lengths = [len(e.ids) for e in self.batch_tokenizer.encode_batch(list(texts))]
-        self.batch_tokenizer.enable_padding(pad_id=self.pad_id)   # to the longest of each batch
-        order = np.argsort(lengths, kind="stable")   # batches of similar lengths: little padding
+        encoded = self.batch_tokenizer.encode_batch(list(texts))   # truncated, not padded
+        order = np.argsort([len(e.ids) for e in encoded], kind="stable")   # batches of similar lengths
         out = np.zeros((len(texts), self.weights["embeddings.word_embeddings.weight"].shape[1]), np.float32)
         for i in range(0, len(texts), batch_size):
             chosen = order[i:i + batch_size]
-            encoded = self.batch_tokenizer.encode_batch([texts[j] for j in chosen])
-            ids, types, mask = (np.array([getattr(e, n) for e in encoded], dtype=np.int64)
-                                for n in ("ids", "type_ids", "attention_mask"))
+            longest = max(len(encoded[j].ids) for j in chosen)
+            ids = np.full((len(chosen), longest), self.pad_id, dtype=np.int64)
+            types, mask = np.zeros_like(ids), np.zeros_like(ids)
+            for row, j in enumerate(chosen):
+                n = len(encoded[j].ids)
+                ids[row, :n], types[row, :n], mask[row, :n] = encoded[j].ids, encoded[j].type_ids, 1
             hidden = self.forward(ids, types, mask.astype(np.float32))
             weights = mask[..., None].astype(np.float32)
             vectors = (hidden * weights).sum(1) / np.maximum(weights.sum(1), 1e-9)

@@ -43,6 +43,8 @@ def test_the_default_embedder_matches_sentence_transformers():
     sentence_transformers = pytest.importorskip("sentence_transformers")
     encoder = load_encoder(spec.location)
     assert isinstance(encoder, NumpyBertEncoder)         # the installed MiniLM on the CPU: NumPy, no torch
+    # tokens counted before any encoding: not padded to the 128 that the model's tokenizer.json asks for
+    assert encoder.tokenizer("hello world", add_special_tokens=False)["input_ids"] == [7592, 2088]
     theirs = sentence_transformers.SentenceTransformer(spec.location, device="cpu").encode(
         TEXTS, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
     for ours in (encoder, MeanPoolEncoder(Path(spec.location))):   # MeanPoolEncoder: the path on a GPU
