@@ -367,14 +367,10 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
             continue
         stats = {"correct": sum(q.correct for q in done), "questions": len(done),
                  "context_recall": round(sum(q.context_recall for q in done) / len(done), 3)}
-        firsts = sorted(q.first_token_s for q in done if q.first_token_s is not None)
-        if firsts:
-            stats["first_token_median_s"] = firsts[len(firsts) // 2]
-            stats["first_token_max_s"] = firsts[-1]
-        shown = sorted(q.shown_s for q in done if q.shown_s is not None)
-        if shown:
-            stats["shown_median_s"] = shown[len(shown) // 2]
-            stats["shown_max_s"] = shown[-1]
+        for name in ("first_token", "shown"):
+            times = sorted(t for t in (getattr(q, f"{name}_s") for q in done) if t is not None)
+            if times:
+                stats[f"{name}_median_s"], stats[f"{name}_max_s"] = times[len(times) // 2], times[-1]
         for kind in sorted({q.kind for q in done}):
             of_kind = [q for q in done if q.kind == kind]
             stats[f"kind:{kind}"] = f"{sum(q.correct for q in of_kind)}/{len(of_kind)}"

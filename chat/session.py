@@ -54,7 +54,7 @@ from prompting.cite import cite
 from prompting.context import VideoContext
 from prompting.language import language_name, question_language
 from prompting.guard import cannot_tell, guard as guard_answer, strays
-from prompting.evidence import (EVIDENCE_TOKENS, Evidence, borrows_file_name, draws_on, is_meta, keeps_facts, plain_answer,
+from prompting.evidence import (EVIDENCE_TOKENS, QUOTED_KINDS, Evidence, borrows_file_name, draws_on, is_meta, keeps_facts, plain_answer,
                                 roots, said_text, select_evidence)
 from prompting.quoted import quoted_answer
 from prompting.retrieve import TextEmbedder
@@ -250,10 +250,10 @@ class ChatSession:
         if best is None or not (is_meta(answer, self.last_evidence.content())
                                 or strays(answer, self.last_text, question)):
             return None
-        asked = roots(self.last_evidence.question.topic)
-        unrelated = best.kind in ("speech", "text") and asked and not asked & roots(said_text(best))
-        if unrelated or (best.kind not in ("speech", "text") and self.context.header.unknown()):
-            lead = cannot_tell(self.context, question) if self.context.header.unknown() else NOT_SHOWN
+        asked, unknown = roots(self.last_evidence.question.topic), self.context.header.unknown()
+        quotation = best.kind in QUOTED_KINDS
+        if (quotation and asked and not asked & roots(said_text(best))) or (not quotation and unknown):
+            lead = cannot_tell(self.context, question) if unknown else NOT_SHOWN
             return f"{lead} Closest evidence: {best.line()}"
         return plain_answer(best)
 

@@ -65,10 +65,10 @@ class ShotStage(FrameStage):
         """No model: nothing to name in the header."""
         return None
 
-    def is_cut(self, hist_a: np.ndarray, thumb_a: np.ndarray, hist_b: np.ndarray, thumb_b: np.ndarray) -> bool:
-        """Whether two consecutive keyframes belong to different shots."""
-        return (histogram_distance(hist_a, hist_b) > self.hist_threshold
-                and difference(thumb_a, thumb_b) > self.grey_threshold)
+    def is_cut(self, hist_a: np.ndarray, hist_b: np.ndarray, moved: float) -> bool:
+        """Whether two consecutive keyframes, with these histograms and ``moved`` grey levels apart on average
+        (their thumbnails' :func:`~perceive.novelty.difference`), belong to different shots."""
+        return histogram_distance(hist_a, hist_b) > self.hist_threshold and moved > self.grey_threshold
 
     def observe(self, frame: Frame) -> float | None:
         """Take the next keyframe: the start of the shot it opens (the first keyframe opens one), else None.
@@ -79,10 +79,12 @@ class ShotStage(FrameStage):
         start = None
         if self.previous is None:
             start = frame.time
-        elif self.is_cut(self.previous[1], self.previous[2], hist, thumb):
-            start = round((self.previous[0] + frame.time) / 2, 2)
         else:
-            self.motion = max(self.motion or 0.0, difference(self.previous[2], thumb))
+            moved = difference(self.previous[2], thumb)
+            if self.is_cut(self.previous[1], hist, moved):
+                start = round((self.previous[0] + frame.time) / 2, 2)
+            else:
+                self.motion = max(self.motion or 0.0, moved)
         self.previous = (frame.time, hist, thumb)
         return start
 

@@ -45,6 +45,7 @@ from prompting.speech import gaps
 from prompting.tokens import TokenCounter, approx_tokens
 
 MAX_ENTRIES = 6
+QUOTED_KINDS = ("speech", "text")   # entries that hold what was said or written, quoted
 EVIDENCE_TOKENS = 700
 STANDING_SHARE = 0.5       # on-screen text shown this share of the video always goes with the evidence
 MIN_SILENCE = 2.0          # seconds without speech that count as a silence
@@ -99,7 +100,7 @@ class Evidence:
 
     def content(self) -> str:
         """What the evidence says, without line prefixes or status lines (what an answer should draw on)."""
-        return "\n".join([*(f.text for f in self.facts), *(said_text(e) if e.kind in ("speech", "text")
+        return "\n".join([*(f.text for f in self.facts), *(said_text(e) if e.kind in QUOTED_KINDS
                                                              else e.text for e in self.entries)])
 
     def context(self, header: Header) -> VideoContext:
@@ -308,9 +309,9 @@ def answer_facts(question: Question, context: VideoContext, scores: dict[int, fl
         shots = [f for f in header_facts(header) if f.kind == "shots"]
         if shots:
             facts += shots
-            cuts = [c for f in getattr(header, "facts", ()) or () for c in getattr(f, "cuts", ())]
-            still = any(getattr(f, "still", False) for f in getattr(header, "facts", ()) or ())
-            draft += [shots_yes_no(question, bool(cuts), still) + f.text + "." for f in shots]
+            typed = [f for f in getattr(header, "facts", ()) or () if getattr(f, "kind", None) == "shots"]
+            cuts, still = any(getattr(f, "cuts", ()) for f in typed), any(getattr(f, "still", False) for f in typed)
+            draft += [shots_yes_no(question, cuts, still) + f.text + "." for f in shots]
         else:   # the shots stage did not run (it always writes a fact when it did)
             facts.append(Fact("shots", "Shot changes were not analysed: whether there are cuts is unknown"))
     if not any(f.kind == "text" for f in facts):
@@ -456,10 +457,10 @@ def _spread(pool: list[int], most: int) -> list[int]:
 def overview(entries: list[Entry], most: int = MAX_ENTRIES) -> list[int]:
     """Indices of at most ``most`` entries spread over the video, speech and on-screen text first (what a
     question about the whole video reads: "What is this video about?")."""
-    said = [i for i, e in enumerate(entries) if e.kind in ("speech", "text")]
+    said = [i for i, e in enumerate(entries) if e.kind in QUOTED_KINDS]
     if len(said) >= most:
         return _spread(said, most)
-    return sorted(said + _spread([i for i, e in enumerate(entries) if e.kind not in ("speech", "text")],
+    return sorted(said + _spread([i for i, e in enumerate(entries) if e.kind not in QUOTED_KINDS],
                                  most - len(said)))
 
 
@@ -558,7 +559,7 @@ def is_meta(answer: str, evidence_text: str) -> bool:
 
 def plain_answer(entry: Entry) -> str:
     """An entry as a plain answer: what was said or written and when, else its line."""
-    if entry.kind in ("speech", "text"):
+    if entry.kind in QUOTED_KINDS:
         what = "the speech says" if entry.kind == "speech" else "the on-screen text reads"
         said = said_text(entry)
         return f"At {span_text(entry.start, entry.end)} {what}: {quote(said)}" + ("" if said.endswith(

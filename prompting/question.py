@@ -242,11 +242,12 @@ def count_target(question: str) -> str | None:
 def parse_question(question: str) -> Question:
     """What ``question`` asks for (see the module docstring)."""
     spans, rest = parse_times(question)
+    picture = bool(_PICTURE_CHANGE.search(rest))
     return Question(text=question, spans=tuple(spans), count_of=count_target(rest),
                     asks_said=bool(_SAID.search(rest)), asks_written=bool(_WRITTEN.search(rest)),
                     asks_silence=bool(_SILENT.search(rest)),
-                    asks_shots=bool(_SHOTS.search(rest) or _PICTURE_CHANGE.search(rest)),
-                    asks_picture_change=bool(_PICTURE_CHANGE.search(rest)), asks_read=bool(_READ_ALOUD.search(rest)),
+                    asks_shots=picture or bool(_SHOTS.search(rest)), asks_picture_change=picture,
+                    asks_read=bool(_READ_ALOUD.search(rest)),
                     yes_no=bool(_YES_NO.match(question)), words=" ".join(rest.split()))
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import prompts
 from prompting.context import TRANSLATED, quote
-from prompting.evidence import Evidence, said_text, span_text
+from prompting.evidence import QUOTED_KINDS, Evidence, said_text, span_text
 
 MAX_QUOTES = 3   # entries quoted at most, the one that bears most on the question first
 
@@ -50,7 +50,7 @@ def quoted_lines(evidence: Evidence, phrases: QuotedPhrases, most: int = MAX_QUO
         chosen.insert(0, evidence.best)
     lines = []
     for e in chosen[:most]:
-        said = said_text(e) if e.kind in ("speech", "text") else ""
+        said = said_text(e) if e.kind in QUOTED_KINDS else ""
         if said:
             template = phrases.said if e.kind == "speech" else phrases.written
             lines.append(template.format(at=span_text(e.start, e.end), text=quote(said)))

@@ -41,8 +41,8 @@ class Embedder:
 
     @property
     def model(self):
-        """The loaded encoder (:func:`prompting.encoder.load_encoder`: transformers alone for a mean-pooling
-        model folder such as the default MiniLM, else a ``SentenceTransformer``)."""
+        """The loaded encoder (:func:`prompting.encoder.load_encoder`: NumPy on the CPU or transformers for a
+        mean-pooling model folder such as the default MiniLM, else a ``SentenceTransformer``)."""
         from prompting.encoder import load_encoder
 
         return model_cache().get(("sentence-encoder", self.spec.location, self.device),
