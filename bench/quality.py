@@ -12,7 +12,8 @@
   through :func:`chat.api.ask` (:func:`answer_languages`);
 * QA accuracy on ``dev_questions.jsonl``: each clip is perceived (cached) with
   the configured models, its context built, and every question asked of the
-  local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`;
+  local LLM (the registry's, or any GGUF file given with ``--llm PATH``) in a fresh conversation, scored by
+  :func:`bench.scoring.score_answer`;
 * context recall: the share of each gold answer's content words (normalized,
   stopwords dropped) found in the context the LLM was given -- whether the
   answer was there to be found at all.
@@ -438,9 +439,10 @@ def main(
     stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated perception stages (default: all but the optional tags).")] = None,
     recall_only: Annotated[bool, typer.Option("--recall-only", help="Measure context recall only; load no LLM.")] = False,
     no_shared_detector: Annotated[bool, typer.Option("--no-shared-detector", help="Do not use ../shared/models' YOLO11n TFLite as the detector.")] = False,
+    llm: Annotated[Optional[str], typer.Option("--llm", help="The chat LLM to answer with: a GGUF file (or any llm value of the registry, e.g. ollama:NAME); default: the registry's.")] = None,
 ):
     """Score ASR (word error rate) and QA (answer accuracy) on the shared clips."""
-    from perceive.models import set_offline
+    from perceive.models import ModelUnavailable, resolve_value, set_offline
 
     console = Console(width=None if Console().is_terminal else 200)
     if not CLIPS.exists():
@@ -450,6 +452,12 @@ def main(
     if not online:
         set_offline(True)
     overrides = model_overrides(models, model_dir)
+    if llm:
+        try:
+            resolve_value("llm", llm)
+        except ModelUnavailable as exc:
+            raise typer.BadParameter(str(exc), param_hint="--llm") from exc
+        overrides["llm"] = llm
     if models == "configured" and not no_shared_detector and SHARED_DETECTOR.exists() and "detector" not in overrides:
         overrides["detector"] = str(SHARED_DETECTOR)
     run = QualityRun(models=models)
