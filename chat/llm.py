@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from perceive.models import ModelUnavailable, ResolvedModel, is_offline, model_cache, resolve
-from perceive.cache import cache_root
+from perceive.paths import cache_root
 from perceive.records import ModelInfo
 from prompting.tokens import approx_tokens
 

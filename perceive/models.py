@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from perceive.paths import cache_root
 from perceive.records import ModelInfo
 from perceive.split_model import SPLIT_MODELS, SplitModelError, joined_model
 
@@ -222,8 +223,6 @@ def _in_hub_cache(hub_id: str) -> str | None:
 
 def _pulled_asset(name: str) -> str | None:
     """A single-file model (e.g. ``yolo11n.pt``) that ``videochat models pull`` saved in the cache."""
-    from perceive.cache import cache_root
-
     path = cache_root() / "models" / name
     return str(path) if name and "/" not in name and path.is_file() else None
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from perceive.models import ROLES, ModelUnavailable, is_offline, resolve_value
+from perceive.paths import cache_root
 
 ASSETS = {"yolo11n.pt": "https://github.com/ultralytics/assets/releases/download/v8.3.0/yolo11n.pt"}
 SKIP_SUFFIXES = (".onnx", ".tflite", ".msgpack", ".h5", ".ot", ".mlmodel", ".xml", ".md", ".gitattributes")
@@ -114,8 +115,6 @@ def _needs_download(role: str, value: str) -> str:
 
 def asset_folder() -> Path:
     """Where assets that are not on the hub are kept (``cache_root()/models``)."""
-    from perceive.cache import cache_root
-
     return cache_root() / "models"
 
 

@@ -36,7 +36,8 @@ from pydantic import BaseModel
 
 from perceive.models import STAGES
 from perceive.records import Observation, Perception
-from prompting.context import VideoContext, clock
+from prompting.context import VideoContext
+from prompting.format import clock
 
 BUCKETS = 500
 """Time buckets across the axis (about 2 px each): items of a lane row starting within one bucket merge."""

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo
-from prompting.context import quote, seconds_of, timeline, video_context
+from prompting.context import seconds_of, timeline, video_context
+from prompting.format import quote
 
 GOLDEN = Path(__file__).parent / "golden" / "context.txt"
 
