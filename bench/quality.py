@@ -180,7 +180,7 @@ def asr_stage(overrides: dict[str, str], profile_name: str | None = None):
     stages, notes = build_stages(PerceptionSettings(stages=("asr",), models=overrides, device="cpu",
                                                     stage_options=options))
     if not stages:
-        raise ModelUnavailable(notes[0] if notes else "no ASR model")
+        raise ModelUnavailable(notes[0].render() if notes else "no ASR model")
     return stages[0]
 
 
@@ -321,6 +321,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
     from chat.llm import LLMSettings, load_llm
     from perceive.models import ModelUnavailable
     from perceive.pipeline import PerceptionSettings
+    from perceive.records import Note
     from prompting.cleanup import Cleanup
     from prompting.context import VideoContext
 
@@ -333,7 +334,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
         try:
             run.model_info.append(Cleanup.from_registry(overrides).spec.info().describe())
         except ModelUnavailable as exc:
-            run.notes.append(f"cleanup skipped: {exc}")
+            run.notes.append(Note.no_model("cleanup", exc).render())
             cleanup = False
     contexts: dict[str, VideoContext] = {}
     for mode in (modes if ask else ("context",)):
@@ -342,7 +343,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
             clip = item["clip"]
             if clip not in contexts:
                 perception = api.perceive(CLIPS / clip, settings)
-                run.notes += [n for n in perception.notes if n not in run.notes]
+                run.notes += [n.render() for n in perception.notes if n.render() not in run.notes]
                 run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
                 contexts[clip] = api.context_of(perception, settings, cleanup=cleanup, verbose=True)
             start = time.perf_counter()

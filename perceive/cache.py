@@ -14,7 +14,7 @@ from pathlib import Path
 from perceive.callbacks import PipelineCallbacks
 from perceive.paths import cache_root
 from perceive.pipeline import PerceptionSettings, build_stages, perceive_video
-from perceive.records import Perception
+from perceive.records import Note, Perception
 from perceive.stage import Stage
 from perceive.video import probe
 
@@ -42,7 +42,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 def perceive_cached(video: str | Path, settings: PerceptionSettings | None = None,
                     callbacks: PipelineCallbacks | None = None, use_cache: bool = True,
-                    stages: list[Stage] | None = None, notes: list[str] | None = None) -> Perception:
+                    stages: list[Stage] | None = None, notes: list[Note] | None = None) -> Perception:
     """Like :func:`perceive_video`, but reuse (and fill) the cache."""
     settings = settings or PerceptionSettings()
     info = probe(video)  # fails early, with a clear message, on a bad input

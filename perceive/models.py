@@ -41,19 +41,6 @@ class ModelUnavailable(RuntimeError):
     """A model cannot be loaded here (offline, missing path, missing package)."""
 
 
-NO_MODEL = " skipped: model not available; "
-
-
-def no_model_note(stage: str, exc: Exception) -> str:
-    """The note for a stage (or the cleanup) skipped for want of a model: which, and how to provide it."""
-    return f"{stage}{NO_MODEL}{exc}"
-
-
-def skipped_for_model(note: str) -> str | None:
-    """The stage a :func:`no_model_note` names, or ``None`` for any other note."""
-    return note.split(NO_MODEL, 1)[0] if NO_MODEL in note else None
-
-
 @dataclass(frozen=True)
 class RoleSpec:
     """A role's backends and its defaults, tried in order."""

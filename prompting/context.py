@@ -62,8 +62,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from perceive.asr import TRANSLATION, UNTRANSCRIBED
-from perceive.models import skipped_for_model
-from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo, printable
+from perceive.records import Box, ModelInfo, Note, Observation, Perception, VideoInfo, printable
 from prompting.facts import Fact, timeline_facts
 from prompting.format import clock, one_line, quote, secs
 from prompting.language import language_name
@@ -156,7 +155,7 @@ class Header:
     video: VideoInfo
     fps_sampled: float
     models: tuple[ModelInfo, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     speech: SpeechFacts | None = None
     facts: tuple[Fact, ...] = ()
 
@@ -182,7 +181,7 @@ class Header:
         lines += [f"Model {one_line(m.describe())}" for m in self.models]
         lines += [line for line in [self.speech_line()] if line]
         # a note's first clause is enough for the LLM; how to provide a model is for the user
-        lines += [f"Note: {one_line(n.split(';')[0])}" for n in self.notes]
+        lines += [f"Note: {one_line(n.render(fix=False))}" for n in self.notes]
         return lines + [f"Fact: {one_line(f.text)}" for f in self.facts]
 
     def unknown(self) -> list[str]:
@@ -495,7 +494,7 @@ def video_context(perception: Perception, cleanup: Cleaner | None = None) -> Vid
     stages skipped for want of a model are left to the facts that say what is
     therefore unknown.
     """
-    notes = tuple(n for n in perception.notes if not skipped_for_model(n))
+    notes = tuple(n for n in perception.notes if not n.missing_model)
     header = Header(perception.video, perception.fps_sampled, tuple(perception.models), notes,
                     speech=speech_facts(perception), facts=tuple(timeline_facts(perception)))
     return VideoContext(header, timeline(perception, cleanup))
