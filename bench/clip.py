@@ -115,7 +115,7 @@ def textualize(video: Path, spec: ClipSpec, meter: Meter) -> ClipRun:
                    has_audio=info.has_audio, keyframes=max(counts.values(), default=0),
                    stages=stage_rows(perception, stages, meter, counts, threads),
                    textualize_s=round(sum(p.seconds for p in work), 3),
-                   textualize_cpu_s=round(sum(p.cpu_s for p in work), 3), notes=list(perception.notes))
+                   textualize_cpu_s=round(sum(p.cpu_s for p in work), 3), notes=[n.render() for n in perception.notes])
 
 
 def stage_rows(perception, stages, meter: Meter, counts: Counter, threads: dict[str, int]) -> list[StageRow]:

@@ -12,7 +12,8 @@
   through :func:`chat.api.ask` (:func:`answer_languages`);
 * QA accuracy on ``dev_questions.jsonl``: each clip is perceived (cached) with
   the configured models, its context built, and every question asked of the
-  local LLM in a fresh conversation, scored by :func:`bench.scoring.score_answer`;
+  local LLM (the registry's, or any GGUF file given with ``--llm PATH``) in a fresh conversation, scored by
+  :func:`bench.scoring.score_answer`;
 * context recall: the share of each gold answer's content words (normalized,
   stopwords dropped) found in the context the LLM was given -- whether the
   answer was there to be found at all.
@@ -179,7 +180,7 @@ def asr_stage(overrides: dict[str, str], profile_name: str | None = None):
     stages, notes = build_stages(PerceptionSettings(stages=("asr",), models=overrides, device="cpu",
                                                     stage_options=options))
     if not stages:
-        raise ModelUnavailable(notes[0] if notes else "no ASR model")
+        raise ModelUnavailable(notes[0].render() if notes else "no ASR model")
     return stages[0]
 
 
@@ -320,6 +321,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
     from chat.llm import LLMSettings, load_llm
     from perceive.models import ModelUnavailable
     from perceive.pipeline import PerceptionSettings
+    from perceive.records import Note
     from prompting.cleanup import Cleanup
     from prompting.context import VideoContext
 
@@ -332,7 +334,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
         try:
             run.model_info.append(Cleanup.from_registry(overrides).spec.info().describe())
         except ModelUnavailable as exc:
-            run.notes.append(f"cleanup skipped: {exc}")
+            run.notes.append(Note.no_model("cleanup", exc).render())
             cleanup = False
     contexts: dict[str, VideoContext] = {}
     for mode in (modes if ask else ("context",)):
@@ -341,7 +343,7 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
             clip = item["clip"]
             if clip not in contexts:
                 perception = api.perceive(CLIPS / clip, settings)
-                run.notes += [n for n in perception.notes if n not in run.notes]
+                run.notes += [n.render() for n in perception.notes if n.render() not in run.notes]
                 run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
                 contexts[clip] = api.context_of(perception, settings, cleanup=cleanup, verbose=True)
             start = time.perf_counter()
@@ -438,9 +440,10 @@ def main(
     stages: Annotated[Optional[str], typer.Option("--stages", help="Comma-separated perception stages (default: all but the optional tags).")] = None,
     recall_only: Annotated[bool, typer.Option("--recall-only", help="Measure context recall only; load no LLM.")] = False,
     no_shared_detector: Annotated[bool, typer.Option("--no-shared-detector", help="Do not use ../shared/models' YOLO11n TFLite as the detector.")] = False,
+    llm: Annotated[Optional[str], typer.Option("--llm", help="The chat LLM to answer with: a GGUF file (or any llm value of the registry, e.g. ollama:NAME); default: the registry's.")] = None,
 ):
     """Score ASR (word error rate) and QA (answer accuracy) on the shared clips."""
-    from perceive.models import set_offline
+    from perceive.models import ModelUnavailable, resolve_value, set_offline
 
     console = Console(width=None if Console().is_terminal else 200)
     if not CLIPS.exists():
@@ -450,6 +453,12 @@ def main(
     if not online:
         set_offline(True)
     overrides = model_overrides(models, model_dir)
+    if llm:
+        try:
+            resolve_value("llm", llm)
+        except ModelUnavailable as exc:
+            raise typer.BadParameter(str(exc), param_hint="--llm") from exc
+        overrides["llm"] = llm
     if models == "configured" and not no_shared_detector and SHARED_DETECTOR.exists() and "detector" not in overrides:
         overrides["detector"] = str(SHARED_DETECTOR)
     run = QualityRun(models=models)

@@ -102,8 +102,9 @@ def context_of(perception: Perception, settings: PerceptionSettings | None = Non
     cleanup) skipped for want of a model as one ``offline: no weights for ...``
     line, or, ``verbose``, one note each saying which model and how to provide it.
     """
-    from perceive.models import ModelUnavailable, no_model_note
+    from perceive.models import ModelUnavailable
     from perceive.pipeline import missing_models_line
+    from perceive.records import Note
     from prompting.cleanup import Cleanup
     from prompting.context import video_context
 
@@ -117,8 +118,8 @@ def context_of(perception: Perception, settings: PerceptionSettings | None = Non
         except ModelUnavailable as exc:
             if cleanup:
                 raise
-            notes.append(no_model_note("cleanup", exc))
-    for note in notes if verbose else missing_models_line(notes):
+            notes.append(Note.no_model("cleanup", exc))
+    for note in [n.render() for n in notes] if verbose else missing_models_line(notes):
         hooks.on_note(note)
     return video_context(perception, cleanup=cleaner)
 

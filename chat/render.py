@@ -21,7 +21,7 @@ def print_perception(console: Console, result: Perception) -> None:
         colour = "green" if m.weights == "real" else "yellow"
         console.print(f"  model {m.role}: {m.name} [{colour}]({m.weights} weights)[/]", highlight=False)
     for note in result.notes:
-        console.print(f"  [yellow]note:[/] {escape(printable(note))}", highlight=False)
+        console.print(f"  [yellow]note:[/] {escape(printable(note.render()))}", highlight=False)
     table = Table("time", "stage", "what", "score")
     for o in result.observations:
         span = _clock(o.start) + (f"-{_clock(o.end)}" if o.end is not None else "")

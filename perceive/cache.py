@@ -1,7 +1,7 @@
 """The perception cache: one JSON file per (video content hash, settings) pair.
 
-It lives under :func:`cache_root` (``$VIDEOCHAT_CACHE``, default
-``~/.cache/videochat``, the one place that folder is set); ``ask``,
+It lives under :func:`perceive.paths.cache_root` (``$VIDEOCHAT_CACHE``, default
+``~/.cache/videochat``); ``ask``,
 ``chat``, ``context`` and ``textualize`` share it, so a video is perceived once
 per settings. Files are written to a temporary name and renamed, so a crash
 never leaves a truncated entry.
@@ -12,15 +12,11 @@ import os
 from pathlib import Path
 
 from perceive.callbacks import PipelineCallbacks
+from perceive.paths import cache_root
 from perceive.pipeline import PerceptionSettings, build_stages, perceive_video
-from perceive.records import Perception
+from perceive.records import Note, Perception
 from perceive.stage import Stage
 from perceive.video import probe
-
-
-def cache_root() -> Path:
-    """The folder of every videochat cache: ``$VIDEOCHAT_CACHE``, else ``~/.cache/videochat``."""
-    return Path(os.environ.get("VIDEOCHAT_CACHE", Path.home() / ".cache" / "videochat"))
 
 
 def cache_dir() -> Path:
@@ -46,7 +42,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 def perceive_cached(video: str | Path, settings: PerceptionSettings | None = None,
                     callbacks: PipelineCallbacks | None = None, use_cache: bool = True,
-                    stages: list[Stage] | None = None, notes: list[str] | None = None) -> Perception:
+                    stages: list[Stage] | None = None, notes: list[Note] | None = None) -> Perception:
     """Like :func:`perceive_video`, but reuse (and fill) the cache."""
     settings = settings or PerceptionSettings()
     info = probe(video)  # fails early, with a clear message, on a bad input

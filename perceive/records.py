@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, Field, field_serializer, field_validator
 
 SCHEMA_VERSION = 1
 
@@ -101,6 +101,48 @@ class VideoInfo(BaseModel):
         return printable(path)  # the record keeps the real path; JSON gets a printable one
 
 
+NO_MODEL = "model not available"
+"""The reason of a :meth:`Note.no_model`."""
+
+
+class Note(BaseModel):
+    """Something the user should know about a run, typed: the stage it concerns, why, and how to fix it.
+
+    With a ``stage`` the note says that stage (or the ``cleanup``) did not run; without one it is about the
+    whole run (``--max-seconds``, a truncated file). ``missing_model``: skipped for want of a model, which
+    the user can provide (``fix`` says how). The text is made here, once, by :meth:`render`; nothing reads
+    it back.
+    """
+
+    stage: str | None = None
+    reason: str
+    fix: str | None = None
+    missing_model: bool = False
+
+    @classmethod
+    def no_model(cls, stage: str, exc: Exception) -> Note:
+        """The note for a stage (or the cleanup) skipped because its model cannot be had; ``exc`` says which
+        model and how to provide it."""
+        return cls(stage=stage, reason=NO_MODEL, fix=str(exc), missing_model=True)
+
+    def why(self, fix: bool = True) -> str:
+        """The reason, and with ``fix`` what to do about it: ``model not available; provide it with ...``."""
+        return f"{self.reason}; {self.fix}" if fix and self.fix else self.reason
+
+    def render(self, fix: bool = True) -> str:
+        """One line for the user: ``asr skipped: the video has no audio track`` (``fix``: with the remedy)."""
+        return f"{self.stage} skipped: {self.why(fix)}" if self.stage else self.why(fix)
+
+    @classmethod
+    def legacy(cls, text: str) -> Note:
+        """A note from a perception cached before notes were typed (a ``"<stage> skipped: <why>"`` string)."""
+        stage, sep, why = text.partition(" skipped: ")
+        if not sep or not stage or " " in stage:
+            return cls(reason=text)
+        reason, _, fix = why.partition("; ") if why.startswith(NO_MODEL + ";") else (why, "", "")
+        return cls(stage=stage, reason=reason, fix=fix or None, missing_model=reason == NO_MODEL)
+
+
 class Perception(BaseModel):
     """Everything the perception pipeline produced for one video."""
 
@@ -109,8 +151,13 @@ class Perception(BaseModel):
     fps_sampled: float
     models: list[ModelInfo] = []
     observations: list[Observation] = []
-    notes: list[str] = []
+    notes: list[Note] = []
     timings: dict[str, float] = {}
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _typed_notes(cls, notes: list) -> list:
+        return [Note.legacy(n) if isinstance(n, str) else n for n in notes]   # cache entries of before the types
 
     def by_stage(self, stage: str) -> list[Observation]:
         """The observations of one stage, in time order."""

@@ -21,6 +21,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from perceive.paths import cache_root
+
 
 class SplitModelError(RuntimeError):
     """A part is missing, or the joined file does not have the expected size."""
@@ -44,11 +46,9 @@ SPLIT_MODELS: dict[str, SplitModel] = {
 
 def models_cache() -> Path:
     """Where joined models live: ``$VIDEOCHAT_MODEL_CACHE``, else ``models/`` under
-    :func:`perceive.cache.cache_root` (default ``~/.cache/videochat/models``)."""
+    :func:`perceive.paths.cache_root` (default ``~/.cache/videochat/models``)."""
     if os.environ.get("VIDEOCHAT_MODEL_CACHE"):
         return Path(os.environ["VIDEOCHAT_MODEL_CACHE"])
-    from perceive.cache import cache_root   # here: perceive.cache imports the registry, which imports this
-
     return cache_root() / "models"
 
 

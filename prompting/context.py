@@ -55,23 +55,20 @@ rewrite the per-second lines' text; it never sees or changes their prefix.
 """
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 
 from perceive.asr import TRANSLATION, UNTRANSCRIBED
-from perceive.models import skipped_for_model
-from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo, printable
+from perceive.records import Box, ModelInfo, Note, Observation, Perception, VideoInfo, printable
+from prompting.facts import Fact, timeline_facts
+from prompting.format import clock, one_line, quote, secs
 from prompting.language import language_name
 from prompting.speech import SpeechFacts, silences, speech_facts
 
 TRANSLATED = "English translation"   # the tag of a speech entry that holds Whisper's English translation
-
-if TYPE_CHECKING:
-    from prompting.facts import Fact
 
 TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:ss):"
 EMPTY = "(nothing was seen or heard)"
@@ -87,29 +84,6 @@ class Cleaner(Protocol):
     """Anything that rewrites a batch of tag lines (e.g. :class:`prompting.cleanup.Cleanup`)."""
 
     def clean(self, lines: list[str]) -> list[str]: ...
-
-
-def one_line(text: str) -> str:
-    """``text`` with every run of whitespace, line breaks included, collapsed to one space."""
-    return " ".join(str(text).split())
-
-
-def quote(text: str) -> str:
-    """``text`` as a one-line, double-quoted JSON string literal (quotes and backslashes escaped)."""
-    return json.dumps(one_line(text), ensure_ascii=False)
-
-
-def clock(seconds: float, up: bool = False) -> str:
-    """``m:ss`` (or ``h:mm:ss``) for a time in seconds, rounded down (or up)."""
-    total = math.ceil(seconds) if up else math.floor(seconds)
-    h, rest = divmod(max(0, total), 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def secs(seconds: float) -> str:
-    """A time in seconds as short text: ``3``, ``3.5``."""
-    return f"{round(seconds, 1):g}"
 
 
 Kind = Literal["second", "scene", "dense", "action", "text", "speech", "silence", "note", "summary"]
@@ -181,7 +155,7 @@ class Header:
     video: VideoInfo
     fps_sampled: float
     models: tuple[ModelInfo, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     speech: SpeechFacts | None = None
     facts: tuple[Fact, ...] = ()
 
@@ -207,7 +181,7 @@ class Header:
         lines += [f"Model {one_line(m.describe())}" for m in self.models]
         lines += [line for line in [self.speech_line()] if line]
         # a note's first clause is enough for the LLM; how to provide a model is for the user
-        lines += [f"Note: {one_line(n.split(';')[0])}" for n in self.notes]
+        lines += [f"Note: {one_line(n.render(fix=False))}" for n in self.notes]
         return lines + [f"Fact: {one_line(f.text)}" for f in self.facts]
 
     def unknown(self) -> list[str]:
@@ -520,9 +494,7 @@ def video_context(perception: Perception, cleanup: Cleaner | None = None) -> Vid
     stages skipped for want of a model are left to the facts that say what is
     therefore unknown.
     """
-    from prompting.facts import timeline_facts   # facts uses this module's helpers
-
-    notes = tuple(n for n in perception.notes if not skipped_for_model(n))
+    notes = tuple(n for n in perception.notes if not n.missing_model)
     header = Header(perception.video, perception.fps_sampled, tuple(perception.models), notes,
                     speech=speech_facts(perception), facts=tuple(timeline_facts(perception)))
     return VideoContext(header, timeline(perception, cleanup))

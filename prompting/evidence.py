@@ -143,12 +143,10 @@ def status_lines(header: Header) -> list[str]:
     lines += [line for line in [header.speech_line()] if line]   # the language spoken is evidence too
     skipped: dict[str, list[str]] = defaultdict(list)
     for note in header.notes:
-        first = one_line(note.split(";")[0])
-        stage, sep, why = first.partition(" skipped: ")
-        if sep and " " not in stage:
-            skipped[why].append(stage)
+        if note.stage:
+            skipped[one_line(note.reason)].append(note.stage)
         else:
-            lines.append(f"Note: {first}")
+            lines.append(f"Note: {one_line(note.render(fix=False))}")
     lines += [f"Not analysed ({why}): {', '.join(stages)}" for why, stages in skipped.items()]
     return lines
 

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from perceive.records import Observation, Perception
-from prompting.context import clock, one_line, secs
+from prompting.format import clock, one_line, secs
 
 FactKind = Literal["presence", "shots", "unknown"]
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import prompts
-from prompting.context import TRANSLATED, quote
+from prompting.context import TRANSLATED
+from prompting.format import quote
 from prompting.evidence import QUOTED_KINDS, Evidence, said_text, span_text
 
 MAX_QUOTES = 3   # entries quoted at most, the one that bears most on the question first

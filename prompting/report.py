@@ -35,8 +35,9 @@ from importlib import resources
 from pydantic import BaseModel
 
 from perceive.models import STAGES
-from perceive.records import Observation, Perception
-from prompting.context import VideoContext, clock
+from perceive.records import Note, Observation, Perception
+from prompting.context import VideoContext
+from prompting.format import clock
 
 BUCKETS = 500
 """Time buckets across the axis (about 2 px each): items of a lane row starting within one bucket merge."""
@@ -64,7 +65,6 @@ COLOURS = {"asr": "#3b6fe0", "ocr": "#8a4fd0", "track": "#1f9d6b", "detection": 
 MARKER_STAGES = {"note", "shot"}
 """Stages whose instants are drawn as thin markers rather than keyframe-long blocks."""
 
-_SKIPPED = re.compile(r"^([a-z_]+) skipped: (.*)$", re.S)
 _TIMES = re.compile(r"\b(?:(\d+):)?(\d{1,2}):(\d\d)\b|\bsecond (\d+(?:\.\d+)?)", re.I)
 
 
@@ -237,21 +237,16 @@ def lane_order(stages: Iterable[str]) -> list[str]:
     return sorted(set(stages), key=lambda s: (known.index(s) if s in known else len(known), s))
 
 
-def skipped_stages(notes: Iterable[str]) -> dict[str, str]:
-    """``stage -> reason`` for the notes that say a stage was skipped (``"asr skipped: no audio"``)."""
-    out = {}
-    for note in notes:
-        m = _SKIPPED.match(note)
-        if m:
-            out[m.group(1)] = m.group(2)
-    return out
+def skipped_stages(notes: Iterable[Note]) -> dict[str, str]:
+    """``stage -> why`` for the notes that say a stage was skipped (``asr -> "the video has no audio track"``)."""
+    return {note.stage: note.why() for note in notes if note.stage}
 
 
 def build_lanes(perception: Perception, stages: Iterable[str] = (), buckets: int = BUCKETS,
                 max_rows: int = MAX_ROWS) -> list[Lane]:
     """One lane per stage that ran, was asked for (``stages``) or was skipped (with the reason).
 
-    A note ``"<stage> skipped: <reason>"`` about a perception stage gives that stage's lane the reason.
+    A note that a perception stage was skipped gives that stage's lane the reason.
     """
     duration = max(perception.video.duration, max((o.end or o.start for o in perception.observations), default=0),
                    1e-3)
@@ -389,7 +384,7 @@ def render_report(perception: Perception, context: VideoContext, qa: Iterable[QA
     lanes = build_lanes(perception, (settings or {}).get("stages", ()) or (), buckets=buckets)
     thumbs = sorted(thumbnails, key=lambda t: t.time)
     laned = {lane.stage for lane in lanes if lane.reason is not None}
-    notes = [n for n in perception.notes if not (_SKIPPED.match(n) and _SKIPPED.match(n).group(1) in laned)]
+    notes = [n.render() for n in perception.notes if n.stage not in laned]
     timings = {k: f"{t:.2f}" for k, t in perception.timings.items()}
     meta = {"video": name, "path": v.path, "duration": duration,
             "lanes": {lane.stage: lane.count for lane in lanes}}

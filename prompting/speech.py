@@ -55,7 +55,7 @@ def is_said(o: Observation) -> bool:
 
 def asr_ran(perception: Perception) -> bool:
     """Whether an ASR model listened to the video (not skipped)."""
-    skipped = any(n.startswith("asr skipped") for n in perception.notes)
+    skipped = any(n.stage == "asr" for n in perception.notes)
     return not skipped and any(m.role == "asr" for m in perception.models)
 
 

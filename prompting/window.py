@@ -21,7 +21,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from prompting.context import TIMELINE_TITLE, WINDOW_NOTE, Entry, Fit, VideoContext, quote, secs
+from prompting.context import TIMELINE_TITLE, WINDOW_NOTE, Entry, Fit, VideoContext
+from prompting.format import quote, secs
 from prompting.retrieve import TextEmbedder, entry_scores
 from prompting.tokens import TokenCounter, approx_tokens
 

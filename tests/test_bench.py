@@ -135,3 +135,21 @@ def test_window_haystack_hides_the_needle_in_the_middle_of_a_long_enough_context
         said = [e for e in context.entries if e.kind == "speech"]
         where = [i for i, e in enumerate(said) if needle in e.text][0]
         assert 0.25 <= where / len(said) <= 0.75          # in the middle, not at either end
+
+
+def test_quality_llm_option_answers_with_the_given_gguf_and_refuses_a_missing_file(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from bench import quality
+
+    clip("dev_questions.jsonl")
+    gguf = tmp_path / "any-model.gguf"
+    gguf.write_bytes(b"GGUF")
+    seen = {}
+    monkeypatch.setattr(quality, "qa_quality", lambda run, overrides, *a, **k: seen.update(overrides))
+    flags = ["--skip-asr", "--skip-languages", "--skip-answer-language", "--no-shared-detector"]
+    result = CliRunner().invoke(quality.app, [*flags, "--llm", str(gguf)])
+    assert result.exit_code == 0, result.output
+    assert seen == {"llm": str(gguf)}
+    result = CliRunner().invoke(quality.app, [*flags, "--llm", str(tmp_path / "missing.gguf")])
+    assert result.exit_code == 2 and "does not exist" in result.output

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo
-from prompting.context import quote, seconds_of, timeline, video_context
+from prompting.context import seconds_of, timeline, video_context
+from prompting.format import quote
 
 GOLDEN = Path(__file__).parent / "golden" / "context.txt"
 
@@ -171,7 +172,7 @@ def test_skipped_stage_notes_are_short_in_the_context():
     from perceive.records import Perception, VideoInfo
 
     _, notes = build_stages(PerceptionSettings(stages=("caption",)))   # offline: no BLIP weights here
-    assert notes and "VIDEOCHAT_MODEL_CAPTIONER" in notes[0]             # the user is told how to fix it
+    assert notes and notes[0].missing_model and "VIDEOCHAT_MODEL_CAPTIONER" in notes[0].fix   # the user is told how
     video = VideoInfo(path="x.mp4", duration=3.0, width=64, height=64, fps=25.0, has_audio=False)
     text = build_context(Perception(video=video, fps_sampled=1.0, notes=notes))
     assert "Fact: No image captions: clothes, colours and setting are unknown\n" in text   # not a bare note

@@ -7,7 +7,8 @@ from langchain_core.messages import AIMessage
 from chat.llm import ChatLLM
 from chat.session import ChatSession
 from perceive.pipeline import missing_models_line
-from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo
+from perceive.models import ModelUnavailable
+from perceive.records import Box, ModelInfo, Note, Observation, Perception, VideoInfo
 from prompting.context import merge_seconds, timeline, video_context
 from prompting.facts import presence_facts, shot_facts, unknown_facts
 from prompting.guard import CANNOT_TELL, guard
@@ -81,12 +82,12 @@ def test_on_screen_text_is_quoted_data_not_instructions():
 
 
 def test_missing_models_become_one_line():
-    notes = ["caption skipped: model not available; captioner model 'x' is not available offline; provide ...",
-             "action skipped: model not available; ...", "asr skipped: the video has no audio track"]
+    notes = [Note.no_model("caption", ModelUnavailable("captioner model 'x' is not available offline; provide ...")),
+             Note.no_model("action", ModelUnavailable("...")), Note(stage="asr", reason="the video has no audio track")]
     assert missing_models_line(notes) == [
         "offline: no weights for caption, action; `videochat models` says how to add them",
         "asr skipped: the video has no audio track"]
-    assert missing_models_line(notes[2:]) == notes[2:]
+    assert missing_models_line(notes[2:]) == ["asr skipped: the video has no audio track"]
 
 
 def test_guard_replaces_an_answer_the_context_does_not_support():

@@ -163,7 +163,8 @@ def test_non_utf8_file_name_works_and_prints_replacement_characters(corpus, mode
 def test_truncation_note_only_when_much_is_missing():
     from perceive.pipeline import truncation_note
 
-    assert truncation_note(0.0, 9.7) == "decoded 0.0 s of 9.7 s: the file looks truncated"
+    assert truncation_note(0.0, 9.7).render() == "decoded 0.0 s of 9.7 s: the file looks truncated"
+    assert truncation_note(0.0, 9.7).stage is None          # about the whole file, no stage skipped
     assert truncation_note(7.0, 8.0) is None                # 1 s short: sampling, not truncation
     assert truncation_note(9000.0, 10800.0) is not None     # 30 min short of 3 h
     assert truncation_note(0.0, 0.0) is None                # nothing declared, nothing missing

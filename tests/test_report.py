@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 
-from perceive.records import ModelInfo, Observation, Perception, VideoInfo
+from perceive.records import ModelInfo, Note, Observation, Perception, VideoInfo
 from prompting.context import video_context
 from prompting.report import QA, build_lanes, link_times, render_report, script_json
 from prompting.thumbnails import extract_thumbnails, thumbnail_times
@@ -28,7 +28,7 @@ def obs(stage: str, start: float, text: str, end: float | None = None, **kw) -> 
 
 
 def perception(observations: list[Observation], duration: float = 10.0, name: str = "clip.mp4",
-               notes: list[str] | None = None) -> Perception:
+               notes: list[Note] | None = None) -> Perception:
     return Perception(video=VideoInfo(path=name, duration=duration, width=320, height=240, fps=25, has_audio=True),
                       fps_sampled=1.0, observations=observations, notes=notes or [],
                       models=[ModelInfo(role="asr", name="tiny.en", source="package", weights="real"),
@@ -44,7 +44,7 @@ def evil_perception(name: str = 'x"><script>window.__pwned=9</script>.mp4') -> P
                          obs("ocr", i * 2 + 1, f"sign {text}"),
                          obs("caption", i * 2, f"caption {text}"),
                          obs("track", i, f"{text}", end=i + 3, label=text, track_id=i)]
-    return perception(observations, name=name, notes=[f"action skipped: {EVIL[2]}"])
+    return perception(observations, name=name, notes=[Note(stage="action", reason=EVIL[2])])
 
 
 def lane_counts(page: str) -> dict[str, tuple[int, int]]:
@@ -65,7 +65,7 @@ def test_every_stage_gets_a_lane_and_every_observation_is_drawn_once():
                     obs("track", 0, "person", end=5, label="person", track_id=1),
                     obs("track", 1, "dog", end=2, label="dog", track_id=2),
                     obs("ocr", 4, "EXIT"), obs("shot", 6, "shot change"), obs("silence", 7, "silence", end=9)],
-                   notes=["dense_caption skipped: no model offline", "cleanup skipped: whatever"])
+                   notes=[Note(stage="dense_caption", reason="no model offline"), Note(stage="cleanup", reason="whatever")])
     page = render_report(p, video_context(p), settings={"stages": ["asr", "caption", "action"]})
     counts = lane_counts(page)
     assert list(counts) == ["asr", "ocr", "track", "detection", "caption", "dense_caption", "action", "shot",
@@ -103,7 +103,7 @@ def test_untrusted_text_is_escaped_everywhere():
 
 def test_the_context_block_is_the_rendered_context_with_each_entry_time_a_seek_link():
     p = perception([obs("asr", 3.2, "hello <there>", end=5.0), obs("caption", 1, "a man & a dog"),
-                    obs("caption", 7, "a cat")], notes=["dense_caption skipped: no model offline"])
+                    obs("caption", 7, "a cat")], notes=[Note(stage="dense_caption", reason="no model offline")])
     context = video_context(p)
     page = render_report(p, context)
     block = re.search(r'<pre class="context">(.*?)</pre>', page, re.S).group(1)

@@ -109,7 +109,7 @@ def test_tags_start_afresh_for_each_video(tiny_tagger, tmp_path):
 
 def test_the_tagger_can_be_turned_off():
     stages, notes = build_stages(PerceptionSettings(stages=("tags",), models={"tagger": "none"}))
-    assert stages == [] and notes and notes[0].startswith("tags skipped") and "tagger=none" in notes[0]
+    assert stages == [] and notes and notes[0].stage == "tags" and "tagger=none" in notes[0].fix
 
 
 def test_tags_are_not_a_default_stage():
