@@ -194,7 +194,9 @@ def _best_entry(c: Checking) -> tuple[str, Source]:
         return lead, "decline"
     quotation = best.kind in QUOTED_KINDS
     asked = topic_words(ev.question)
-    if (quotation and asked and not asked & content_words(said_text(best))) or (not quotation and unknown):
+    named = bool(ev.question.asks & {"who", "where"} and names(best.text))   # a name answers "who", "where"
+    if (quotation and asked and not named and not asked & content_words(said_text(best))) or (
+            not quotation and unknown):
         return f"{lead} Closest evidence: {best.line()}", "decline"
     return plain_answer(best), "quote"
 

@@ -25,9 +25,9 @@ from collections import defaultdict
 from answer.question import Question, resolve_spans
 from answer.records import QUOTED_KINDS, Evidence
 from prompting.context import TRANSLATED, Entry, Header, VideoContext, clock, one_line
-from prompting.language import data_for
+from prompting.language import all_languages
 from prompting.retrieve import TextEmbedder, entry_scores
-from prompting.text import content_words
+from prompting.text import CJK, content_words
 from prompting.tokens import TokenCounter, approx_tokens
 
 MAX_ENTRIES = 6
@@ -83,11 +83,21 @@ def preferred_kinds(question: Question) -> set[str]:
     return kinds
 
 
-def glossed(question: Question) -> str:
-    """The question's words glossed into English (``gloss`` in its language's data file); "" for English."""
-    gloss = data_for(question.language).gloss if question.language != "en" else {}
-    lowered = (question.words or question.text).casefold()
-    return " ".join(english for word, english in gloss.items() if word.casefold() in lowered)
+def glossed(question: Question, text: str | None = None) -> tuple[str, str]:
+    """The question's words (or ``text``, a part of them) glossed into English (``gloss`` in the data files,
+    its own language's first, then the others': telling languages apart on a few words is not sure), and
+    those words less the glossed ones; ("", the words) for English."""
+    rest = (text if text is not None else question.words or question.text).lower()
+    if question.language == "en":
+        return "", rest
+    english = []
+    for data in sorted(all_languages(), key=lambda d: d.code != question.language):
+        for word, meaning in sorted(data.gloss.items(), key=lambda kv: -len(kv[0])):
+            pattern = re.escape(word.lower()) if re.match(rf"[{CJK}]", word) else rf"(?<!\w){re.escape(word.lower())}(?!\w)"
+            if re.search(pattern, rest):
+                english.append(meaning)
+                rest = re.sub(pattern, " ", rest)
+    return " ".join(english), rest
 
 
 def spoken_language(context: VideoContext) -> str | None:
@@ -156,7 +166,7 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
     entries = without_needless_translations([e for e in context.entries if e.kind != "summary"], question)
     if not entries:
         return Evidence(question, status, matched=False)
-    english = glossed(question)
+    english, _ = glossed(question)
     asked_text = f"{question.words or question.text} {english}".strip()
     raw = entry_scores(question.text + (f" ({english})" if english else ""), entries, embedder)
     kinds = preferred_kinds(question)
@@ -166,8 +176,9 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
     scores = [float(s) + b for s, b in zip(raw, bonus)]
     spans = resolve_spans(question, duration_of(context))
     inside = [i for i, e in enumerate(entries) if spans and any(s.overlaps(e.start, e.end, 0.5) for s in spans)]
-    if kinds:   # the kinds asked for ("written" -> text) come next, best first, up to half the entries
-        asked_kind = sorted((i for i, e in enumerate(entries) if e.kind in kinds and i not in inside),
+    named = [i for i, e in enumerate(entries) if wants_name and e.kind in QUOTED_KINDS and names(e.text)]
+    if kinds or named:   # the kinds asked for ("written" -> text, "who" -> names) next, best first, up to half
+        asked_kind = sorted((i for i, e in enumerate(entries) if (e.kind in kinds or i in named) and i not in inside),
                             key=lambda i: -scores[i])
         inside += asked_kind[: max(1, max_entries // 2)]
     order = sorted(inside, key=lambda i: -scores[i])
@@ -177,7 +188,7 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
     matched, unmatched_language = True, None
     if not content_words(asked_text) and not inside:   # stop words only ("What is this video about?")
         order, floor = overview(entries, max_entries), math.inf
-    elif top < MIN_RELEVANCE and not any(asked & content_words(e.search or e.text) for e in entries):
+    elif top < MIN_RELEVANCE and not named and not any(asked & content_words(e.search or e.text) for e in entries):
         floor, matched = math.inf, False   # nothing is about the question
         spoken = spoken_language(context)
         if spoken and spoken != question.language and not inside:

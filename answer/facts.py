@@ -108,14 +108,15 @@ def topic_words(question: Question) -> set[str]:
     """The normalised words of the question's topic, and of their English gloss."""
     from answer.evidence import glossed
 
-    return content_words(question.topic) | content_words(glossed(question))
+    english, rest = glossed(question, question.topic)
+    return content_words(rest) | content_words(english)
 
 
 def best_said(question: Question, entries: list[Entry], scores: dict[int, float]) -> Entry | None:
     """The speech entry on the question's topic: the highest-ranked one sharing a topic word, else None."""
     topic = topic_words(question)
     said = [e for e in spoken(entries) if topic & content_words(e.said)]
-    return max(said, key=lambda e: scores.get(id(e), 0.0), default=None)
+    return max(said, key=lambda e: (len(topic & content_words(e.said)), scores.get(id(e), 0.0)), default=None)
 
 
 def restated(question: Question, entries: list[Entry], min_words: int = RESTATED_WORDS,
@@ -123,7 +124,10 @@ def restated(question: Question, entries: list[Entry], min_words: int = RESTATED
     """The spoken sentence holding at least ``min_words`` and ``min_share`` of the question's words (the
     question restates it: "Where do the engineers meet?" and "... the engineers meet in Oslo"); the one
     holding most, the earliest on a tie. None when no sentence does."""
-    asked = topic_words(question) | content_words(question.words or question.text)
+    from answer.evidence import glossed
+
+    english, rest = glossed(question)
+    asked = content_words(rest) | content_words(english)   # a glossed word counts once, in English
     best, most = None, 0
     for e in spoken(entries):
         shared = len(asked & content_words(e.said))

@@ -85,7 +85,7 @@ def generate(llm, messages: list[BaseMessage], on_token: Pieces | None, one_para
         raise
     finally:
         # close the stream now, not when the garbage collector finds it: its clean-up (the engine stops, the
-        # prompt cache is saved) must not run later, in the middle of another answer
+        # prompt cache is saved) must not run later, while another answer streams
         getattr(chunks, "close", lambda: None)()
     text = stream.close()
     return Generated(text, bool(stream.text) and on_token is not None, first)
