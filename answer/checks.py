@@ -29,7 +29,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from answer.evidence import names
-from answer.facts import topic_words
+from answer.facts import polarity, topic_words
 from answer.records import QUOTED_KINDS, Evidence, Source, plain_answer, said_text
 from prompting.context import Header, VideoContext
 from prompting.language import all_languages
@@ -87,23 +87,12 @@ def unsupported_details(answer: str, known: str, question: str = "") -> tuple[st
     return tuple(missing)
 
 
-def _polarity(text: str) -> str | None:
-    """"yes" or "no" when ``text`` opens with the yes or no word of any language."""
-    head = text.strip().casefold()
-    for d in all_languages():
-        for word, value in ((d.yes, "yes"), (d.no, "no")):
-            stem = word.casefold().rstrip(".。")
-            if stem and re.match(rf"\W*{re.escape(stem)}(?!\w)", head):
-                return value
-    return None
-
-
 def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
     """Whether ``answer`` keeps at least ``share`` of the draft's content words and every number in it
     (times aside: citing them is :mod:`prompting.cite`'s job), and a yes/no draft's yes or no first."""
     wanted, got = content_words(_CLOCK.sub(" ", draft)), content_words(answer)
-    polarity = _polarity(draft)
-    if polarity and _polarity(answer) != polarity:
+    said = polarity(draft)
+    if said and polarity(answer) != said:
         return False
     cross = _cjk(answer) != _cjk(draft)   # another language: only the numbers can be compared
     return (cross or not wanted or len(wanted & got) >= share * len(wanted)) and numbers_in(draft) <= numbers_in(answer)

@@ -20,6 +20,7 @@ Each rule family (the table in ``docs/answering.md``) reads one kind of evidence
 """
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -35,6 +36,18 @@ MIN_SILENCE = 2.0          # seconds without speech that count as a silence
 APPEARANCE_GAP = 2.0       # a class unseen for longer starts a new appearance
 RESTATED_WORDS = 2         # a question restates a spoken sentence holding this many of its words ...
 RESTATED_SHARE = 0.5       # ... and this share of them
+
+
+def polarity(text: str) -> str | None:
+    """"yes" or "no" when ``text`` opens with the yes or no word of any language's data file, followed by a
+    punctuation mark ("No." or "No," is an answer, "No speech ..." is not)."""
+    head = text.strip().casefold()
+    for d in all_languages():
+        for word, value in ((d.yes, "yes"), (d.no, "no")):
+            stem = word.casefold().rstrip(".。")
+            if stem and re.match(rf"\W*{re.escape(stem)}(?:[.,!;:。、！，]|$)", head):
+                return value
+    return None
 
 
 def speech_spans(entries: list[Entry]) -> list[tuple[float, float]]:
@@ -160,21 +173,32 @@ def _inside(entries: list[Entry], kind: str, spans: list[TimeSpan]) -> list[Entr
 
 
 class _Drafting:
-    """Collects facts and draft sentences; counts the sentences that only quote speech."""
+    """Collects facts and draft sentences; counts the sentences that only quote speech, and whether the facts
+    that look for something (speech at a time, a silence, text, a class) found it."""
 
-    def __init__(self):
+    def __init__(self, question: Question):
+        self.question = question
         self.facts: list[Fact] = []
         self.parts: list[str] = []
         self.quotes = 0
+        self.found: list[bool] = []
 
-    def add(self, fact: Fact, sentence: str | None = None, quote_only: bool = False) -> None:
+    def add(self, fact: Fact, sentence: str | None = None, quote_only: bool = False, found: bool | None = None
+            ) -> None:
         self.facts.append(fact)
         if sentence:
             self.parts.append(sentence)
             self.quotes += quote_only
+            if found is not None:
+                self.found.append(found)
 
     def draft(self) -> Draft:
+        """The draft; a yes/no question answered by whether a fact found what it asks about gets yes or no first
+        ("Is anything said at 0:30?", "Hay una pausa?")."""
         text = " ".join(self.parts) or None
+        if text and self.question.yes_no and self.found and not polarity(text):
+            words = data_for(self.question.language)
+            text = f"{words.yes if any(self.found) else words.no} {text}"
         return Draft(tuple(self.facts), text, bool(self.parts) and self.quotes == len(self.parts))
 
 
@@ -191,12 +215,12 @@ def draft_answer(question: Question, context: VideoContext, evidence: Evidence) 
     spans = resolve_spans(question, duration)
     where = _spans_text(spans)
     heard = ran(header, "asr") and header.video.has_audio
-    d = _Drafting()
+    d = _Drafting(question)
     if question.wants("silence") and heard:
         quiet = [(a, b) for a, b in silences(entries, duration) if not spans or any(s.overlaps(a, b) for s in spans)]
         text = ("No speech " + ", ".join(span_text(a, b) for a, b in quiet) if quiet
                 else "There is no pause in the speech" if speech_spans(entries) else "Nothing is said in the video")
-        d.add(Fact("silence", text), text + ".")
+        d.add(Fact("silence", text), text + ".", found=bool(quiet))
     reading = read_aloud(entries) if question.wants("read") and heard else None
     topical = best_said(question, entries, scores) if heard else None
     if spans and heard and not question.asks & {"written", "count", "silence"}:
@@ -205,9 +229,9 @@ def draft_answer(question: Question, context: VideoContext, evidence: Evidence) 
             text = f"Said {where}: " + " ".join(quote(e.said) for e in said)
             d.add(Fact("speech", text, said[0].start, said[-1].end),
                   f"{where[0].upper()}{where[1:]} the speech says: " + " ".join(quote(e.said) for e in said) + "."
-                  if question.wants("said") else None)
+                  if question.wants("said") else None, found=True)
         elif question.wants("said"):
-            d.add(Fact("speech", f"Nothing is said {where}"), f"Nothing is said {where}.")
+            d.add(Fact("speech", f"Nothing is said {where}"), f"Nothing is said {where}.", found=False)
     elif reading:
         speech, text = reading
         at, shown = span_text(speech.start, speech.end), span_text(text.start, text.end)
@@ -225,11 +249,11 @@ def draft_answer(question: Question, context: VideoContext, evidence: Evidence) 
         if shown:
             text = "On-screen text" + (f" {where}" if spans else "") + ": " + "; ".join(
                 f"{quote(said_text(e))} ({span_text(e.start, e.end)})" for e in shown)
-            d.add(Fact("text", text), text + ".")
+            d.add(Fact("text", text), text + ".", found=True)
         elif any(e.kind == "text" for e in entries) or ran(header, "ocr"):
             text = "No on-screen text was read" + (f" {where}" if spans else "")
             # a negative fact gives way to speech that bears on the question ("the sign ... represents ...")
-            d.add(Fact("text", text), None if topical else text + ".")
+            d.add(Fact("text", text), None if topical else text + ".", found=False)
             if topical:
                 _quote_speech(d, topical)
     if question.counts_objects:
@@ -252,12 +276,12 @@ def _count(d: _Drafting, question: Question, entries: list[Entry], spans: list[T
         seen = ", ".join(span_text(a, b) for a, b in p.spans[:6]) + (" ..." if len(p.spans) > 6 else "")
         times = "1 appearance" if len(p.spans) == 1 else f"{len(p.spans)} separate appearances"
         d.add(Fact("presence", f"{p.label}: up to {p.most} at once in one keyframe; visible {seen} ({times})"),
-              f"Up to {p.most} {p.label}{'' if p.most == 1 else 's'} at once ({times}, visible {seen}).")
+              f"Up to {p.most} {p.label}{'' if p.most == 1 else 's'} at once ({times}, visible {seen}).", found=True)
     if found:
         return
     if ran(header, "detector"):
         text = f"No {question.count_of} detected" + (f" {where}" if spans else "")
-        d.add(Fact("presence", text), text + ".")
+        d.add(Fact("presence", text), text + ".", found=False)
     else:
         d.add(Fact("presence", f"Object detection did not run: the number of {question.count_of} is unknown"))
 

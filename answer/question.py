@@ -77,7 +77,7 @@ class _Patterns:
     asks: dict[str, re.Pattern]
     count: re.Pattern
     count_end: re.Pattern
-    yes_no: re.Pattern
+    yes_no: dict[str, re.Pattern]
 
 
 @cache
@@ -110,9 +110,11 @@ def patterns() -> _Patterns:
     count = re.compile(rf"(?P<marker>{_alternation([w for d in all_languages() for w in d.asks.get('count', ())])})"
                        r"\s*(?:de\s+|of\s+)?(?P<what>[^\W\d_][\w' -]*)", re.I)
     count_end = re.compile(rf"\s*{_alternation([w for d in all_languages() for w in d.count_end])}.*$", re.I)
-    latin_yes_no = [w for d in all_languages() for w in d.asks.get("yes_no", ()) if not re.match(rf"[{CJK}]", w)]
-    cjk_yes_no = [w for d in all_languages() for w in d.asks.get("yes_no", ()) if re.match(rf"[{CJK}]", w)]
-    yes_no = re.compile(rf"^\W*{_alternation(latin_yes_no)}|{_alternation(cjk_yes_no)}\W*$", re.I)
+    yes_no = {}   # per language: "Was ...?" opens an English yes/no question, not a German one
+    for d in all_languages():
+        latin = [w for w in d.asks.get("yes_no", ()) if not re.match(rf"[{CJK}]", w)]
+        cjk = [w for w in d.asks.get("yes_no", ()) if re.match(rf"[{CJK}]", w)]
+        yes_no[d.code] = re.compile(rf"^\W*{_alternation(latin)}|{_alternation(cjk)}\W*$", re.I)
     return _Patterns(numbers, units, num, unit, time, rng, edge, edge_after, opened, open_after,
                      re.compile(rf"(?P<t>{time})", re.I), whole, asks, count, count_end, yes_no)
 
@@ -270,8 +272,10 @@ def parse_question(question: str) -> Question:
     if count_of:
         asks.add("count")
     # a question word (who, where, when, how many, which colour) makes it no yes/no question
-    yes_no = bool(p.yes_no.search(question.strip())) and not asks & {"who", "where", "when", "count", "colour"}
-    return Question(text=question, language=question_language(question), spans=tuple(spans),
+    language = question_language(question)
+    opens = p.yes_no.get(language, p.yes_no["en"]).search(question.strip())
+    yes_no = bool(opens) and not asks & {"who", "where", "when", "count", "colour"}
+    return Question(text=question, language=language, spans=tuple(spans),
                     asks=frozenset(asks), count_of=count_of, yes_no=yes_no,
                     words=" ".join(rest.split()))
 

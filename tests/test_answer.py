@@ -70,7 +70,15 @@ def test_speech_at_a_named_time_is_quoted(question):
     "Quand y a-t-il une pause ?", "什么时候没有人说话？"])
 def test_silences_come_from_the_gaps_between_speech(question):
     draft = gather(talk(), question).draft
-    assert draft and draft.startswith("No speech") and "0:08-0:30" in draft, (question, draft)
+    assert draft and "No speech" in draft and "0:08-0:30" in draft, (question, draft)
+
+
+@pytest.mark.parametrize("question, first", [
+    ("Is anything said at 0:32?", "Yes."), ("Does anyone speak at 0:20?", "No."), ("Wird bei 0:32 etwas gesagt?", "Ja."),
+    ("Is there a pause in the speech?", "Yes."), ("Gibt es eine Pause?", "Ja."), ("¿Hay alguna pausa?", "Sí.")])
+def test_a_yes_no_question_answered_by_a_fact_gets_yes_or_no_first(question, first):
+    draft = gather(talk(), question).draft
+    assert draft and draft.startswith(first + " "), (question, draft)
 
 
 # --- count -----------------------------------------------------------------------------------------------------
