@@ -10,8 +10,9 @@ replaces the answer ends the run, and its name goes into
    words and numbers, a yes/no draft's yes or no first, and add nothing the
    evidence lacks; a short answer drawn from a draft that only quotes speech
    stays with the quote after it; else the draft replaces it.
-3. ``details``: every name (a capitalised word inside a sentence) and number in
-   the answer must be in the evidence or the question ("born in 1890" is not).
+3. ``details``: every name (a capitalised word inside a sentence), number and
+   clock time in the answer must be in the evidence or the question ("born in
+   1890" is not; a time must fall near an evidence entry).
 4. ``meta``: the answer talks about the notes rather than the video.
 5. ``strays``: most of its content words are in neither the evidence nor the
    question (only compared within one script: a Chinese answer to English
@@ -232,9 +233,23 @@ CHECKS: tuple[tuple[str, Callable[[Checking], Verdict]], ...] = (
 """The checks, in the order they run."""
 
 
+def unsupported_times(answer: str, evidence: Evidence, known: str, slack: float = 2.0) -> tuple[str, ...]:
+    """Clock times of ``answer`` ("0:45") that ``known`` does not hold and that fall within ``slack`` seconds of
+    no evidence entry's span."""
+    out = []
+    for t in _CLOCK.findall(answer):
+        parts = [int(x) for x in t.split(":")]
+        at = parts[-1] + 60 * parts[-2] + (3600 * parts[0] if len(parts) == 3 else 0)
+        near = any(e.start - slack <= at <= (e.end if e.end is not None else e.start) + slack for e in evidence.entries)
+        if t not in known and not near:
+            out.append(t)
+    return tuple(out)
+
+
 def run_checks(c: Checking) -> tuple[str, Source, tuple[str, ...]]:
     """The answer after :data:`CHECKS`: its text, its source and the name of the check that changed it."""
-    c.unsupported = unsupported_details(c.answer, c.seen, c.evidence.question.text)
+    c.unsupported = (unsupported_details(c.answer, c.seen, c.evidence.question.text)
+                     + unsupported_times(c.answer, c.evidence, c.seen + "\n" + c.evidence.question.text))
     for name, check in CHECKS:
         verdict = check(c)
         if verdict is not None:

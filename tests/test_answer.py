@@ -207,6 +207,14 @@ def test_names_and_numbers_the_evidence_lacks_replace_the_answer(invented):
     assert not {"1890", "1901", "Smith", "Mann", "Cervantes"} & set(re.findall(r"\w+", answer)), answer
 
 
+@pytest.mark.parametrize("answer", ["At 0:45 the guide talks about coffee.", "Um 0:58 spricht er über Kaffee."])
+def test_a_time_near_no_evidence_entry_replaces_the_answer(answer):
+    session = ChatSession(scripted(answer), talk(), evidence=True, cite=False)
+    text = session.ask("Which goods were the warehouses for?")
+    assert "0:45" not in text and "0:58" not in text and "coffee and spices" in text, text
+    assert session.last_answer.source == "quote"
+
+
 def test_a_grounded_answer_is_kept_and_its_source_is_the_llm():
     session = ChatSession(scripted("Karl Marx and Friedrich Engels wrote it."), manifesto(), evidence=True, cite=False)
     assert session.ask("Who wrote the book?") == "Karl Marx and Friedrich Engels wrote it."
