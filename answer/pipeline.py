@@ -65,9 +65,9 @@ class Generated:
 
 
 def generate(llm, messages: list[BaseMessage], on_token: Pieces | None, one_paragraph: bool = True) -> Generated:
-    """Step 4: stream the LLM's answer to ``messages`` (to ``on_token``; None holds it back), preamble dropped."""
-    from chat.llm import explain_failure
+    """Step 4: stream the LLM's answer to ``messages`` (to ``on_token``; None holds it back), preamble dropped.
 
+    An engine's error propagates as it is (the session says what it means for the user)."""
     stream = AnswerStream(on_token, one_paragraph)
     first = None
     chunks = llm.model.stream(messages, stop=["\n\n"] if one_paragraph else None)
@@ -78,11 +78,6 @@ def generate(llm, messages: list[BaseMessage], on_token: Pieces | None, one_para
                 first = first or time.perf_counter()
                 if not stream.feed(piece):
                     break
-    except Exception as exc:
-        failure = explain_failure(exc, llm)
-        if failure:
-            raise failure from exc
-        raise
     finally:
         # close the stream now, not when the garbage collector finds it: its clean-up (the engine stops, the
         # prompt cache is saved) must not run later, while another answer streams

@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 import prompts
 from answer.pipeline import AnswerPipeline, Turn
 from answer.records import Answer
-from chat.llm import ChatLLM
+from chat.llm import ChatLLM, explain_failure
 from perceive.records import Perception
 from prompting.context import VideoContext
 from prompting.retrieve import TextEmbedder
@@ -116,7 +116,13 @@ class ChatSession:
         if on_context:
             on_context(turn.text)
         self.first_token_at = None
-        turn = self.pipeline.respond(turn, shown)
+        try:
+            turn = self.pipeline.respond(turn, shown)
+        except Exception as exc:
+            failure = explain_failure(exc, self.llm)
+            if failure:
+                raise failure from exc
+            raise
         self.first_token_at = turn.first_token_at
         self.history += [HumanMessage(self.question_template.format(question=question)), AIMessage(turn.answer.text)]
         return turn.answer.text
