@@ -428,7 +428,7 @@ def test_terms_read_chinese_japanese_and_korean_as_character_pairs():
     from prompting.text import terms
 
     assert terms("跑步最重要") == ["跑步", "步最", "最重", "重要"]
-    assert terms("Wofür genutzt? Straße") == ["wofür", "genutzt", "straß"]   # whole words, accents kept
+    assert terms("Übergröße genutzt? Straße") == ["übergröß", "genutzt", "straß"]   # whole words, accents kept
     assert terms("the cats") == ["cat"]
 
 
