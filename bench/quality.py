@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 
+from answer.records import SOURCES
 from bench.records import Machine
 from bench.runner import CLIPS, MODEL_DIR, MODEL_SETS, model_overrides
 from bench.scoring import CHARACTER_LANGUAGES, STOPWORDS, error_rate, normalize, score_answer, srt_text, word_error_rate
@@ -117,6 +118,9 @@ class QaItem(BaseModel):
     mode: str = "evidence"
     first_token_s: float | None = None   # the LLM's first token
     shown_s: float | None = None         # the first text the user saw (after the whole answer when it is held back)
+    source: str = ""                     # Answer.source: llm, fact_draft, quote or decline
+    checks: list[str] = Field(default_factory=list)   # the checks that changed the answer
+    unsupported: list[str] = Field(default_factory=list)   # names/numbers of the LLM's text no evidence holds
 
 
 class QualityRun(BaseModel):
@@ -347,20 +351,23 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
                 run.model_info += [m.describe() for m in perception.models if m.describe() not in run.model_info]
                 contexts[clip] = api.context_of(perception, settings, cleanup=cleanup, verbose=True)
             start = time.perf_counter()
-            answer, first, shown, seen = "", None, None, contexts[clip].render()
+            answer, first, shown, seen, record = "", None, None, contexts[clip].render(), None
             if llm is not None:
                 session = api.chat_about(contexts[clip], llm, settings, evidence=evidence)   # every question alone
                 answer = session.ask(item["q"])
                 first = session.first_token_at - start if session.first_token_at else None
                 shown = session.first_shown_at - start if session.first_shown_at else None
                 seen = session.last_text   # what the LLM was given
+                record = session.last_answer
             score = score_answer(item["a"], answer, threshold)
             run.qa.append(QaItem(clip=clip, kind=item.get("kind", ""), question=item["q"], reference=item["a"],
                                  answer=answer, recall=score.recall, exact=score.exact, correct=score.correct,
                                  context_recall=round(context_recall(item["a"], seen), 3),
                                  rule=score.rule, seconds=round(time.perf_counter() - start, 2), mode=mode,
                                  first_token_s=round(first, 2) if first is not None else None,
-                                 shown_s=round(shown, 2) if shown is not None else None))
+                                 shown_s=round(shown, 2) if shown is not None else None,
+                                 source=record.source if record else "", checks=list(record.checks if record else ()),
+                                 unsupported=list(record.unsupported if record else ())))
             console.print(f"  [{mode}] {clip}: {item['q']} -> {'correct' if score.correct else 'wrong'}",
                           highlight=False)
     for mode in (modes if ask else ("context",)):
@@ -373,9 +380,13 @@ def qa_quality(run: QualityRun, overrides: dict[str, str], console: Console, max
             times = sorted(t for t in (getattr(q, f"{name}_s") for q in done) if t is not None)
             if times:
                 stats[f"{name}_median_s"], stats[f"{name}_max_s"] = times[len(times) // 2], times[-1]
+        for source in SOURCES:
+            stats[f"source:{source}"] = sum(q.source == source for q in done)
+        stats["unsupported"] = sum(bool(q.unsupported) for q in done)
         for kind in sorted({q.kind for q in done}):
             of_kind = [q for q in done if q.kind == kind]
             stats[f"kind:{kind}"] = f"{sum(q.correct for q in of_kind)}/{len(of_kind)}"
+            stats[f"declines:{kind}"] = sum(q.source == "decline" for q in of_kind)
             stats[f"recall:{kind}"] = round(sum(q.context_recall for q in of_kind) / len(of_kind), 3)
         run.by_mode[mode] = stats
     first = [q for q in run.qa if q.mode == (modes[0] if ask else "context")]
@@ -404,11 +415,11 @@ def wer_table(run: QualityRun) -> Table:
 
 def qa_table(run: QualityRun) -> Table:
     """Per question: the reference, the answer, content-word recall and the verdict."""
-    table = Table("mode", "clip", "kind", "question", "reference", "answer", "recall", "ctx recall", "ok",
-                  "1st token s", "shown s", title="QA accuracy", title_justify="left")
+    table = Table("mode", "clip", "kind", "question", "reference", "answer", "recall", "ctx recall", "ok", "source",
+                  "unsupported", "1st token s", "shown s", title="QA accuracy", title_justify="left")
     for q in run.qa:
         table.add_row(q.mode, q.clip, q.kind, q.question, _short(q.reference), _short(q.answer), f"{q.recall:.2f}",
-                      f"{q.context_recall:.2f}", "yes" if q.correct else "no",
+                      f"{q.context_recall:.2f}", "yes" if q.correct else "no", q.source, ", ".join(q.unsupported),
                       f"{q.first_token_s:.2f}" if q.first_token_s is not None else "-",
                       f"{q.shown_s:.2f}" if q.shown_s is not None else "-")
     return table
@@ -487,6 +498,11 @@ def main(
             kinds = ", ".join(f"{k[5:]} {v}" for k, v in stats.items() if k.startswith("kind:"))
             recall = ", ".join(f"{k[7:]} {v:.0%}" for k, v in stats.items() if k.startswith("recall:"))
             answered = f"{stats['correct']}/{stats['questions']} ({kinds}); " if mode != "context" else ""
+            sources = ", ".join(f"{k[7:]} {v}" for k, v in stats.items() if k.startswith("source:"))
+            declines = ", ".join(f"{k[9:]} {v}" for k, v in stats.items() if k.startswith("declines:"))
+            if mode != "context":
+                console.print(f"[bold]QA {mode} sources:[/] {sources}; declines by kind: {declines}; answers with "
+                              f"unsupported names/numbers: {stats['unsupported']}", highlight=False)
             console.print(f"[bold]QA {mode}:[/] {answered}context recall {stats['context_recall']:.0%} ({recall}); "
                           f"first token median {stats.get('first_token_median_s', '-')} s, "
                           f"max {stats.get('first_token_max_s', '-')} s; first text shown median "

@@ -11,15 +11,9 @@ from __future__ import annotations
 import re
 
 from prompting.context import Entry, VideoContext, clock
-from prompting.words import STOPWORDS
+from prompting.text import content_words
 
-_WORD = re.compile(r"[a-z0-9']+")
 _TIME = re.compile(r"\b\d+:\d\d\b|\bsecond \d+|\b\d+(?:\.\d+)? ?s\b")
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased words of ``text`` that carry meaning (no stopwords, no 1-letter words)."""
-    return {w.strip("'") for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS}
 
 
 def supporting_line(answer: str, context: VideoContext, min_overlap: int = 2) -> Entry | None:

@@ -9,20 +9,12 @@ untrained or weak model can never destroy the context.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from prompts import load as load_prompt
 from perceive.models import ResolvedModel, model_cache, resolve
-from prompting.words import STOPWORDS
-
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
-
+from prompting.text import content_words
 
 def is_degenerate(raw: str, rewrite: str) -> bool:
     """True when ``rewrite`` is no usable sentence for ``raw``.
@@ -33,10 +25,10 @@ def is_degenerate(raw: str, rewrite: str) -> bool:
     text = rewrite.strip()
     if len(text) < 3:
         return True
-    words = _WORD.findall(text.lower())
+    words = text.lower().split()
     if len(words) >= 8 and len(set(words)) < len(words) / 3:
         return True
-    return not (_words(text) & _words(raw))
+    return not (content_words(text) & content_words(raw))
 
 
 @dataclass

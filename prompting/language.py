@@ -1,15 +1,81 @@
-"""Which language a question is written in, without a model: script first, then common words.
+"""Per-language word data (``prompts/lang/LANG.json``) and which language a text is written in.
 
-Chinese, Japanese, Korean and other non-Latin scripts are told apart by their
-Unicode blocks (kana makes Han text Japanese). Latin-script text is scored by
-how many of its words are frequent function words of English, German, French,
-Spanish, Italian, Portuguese or Dutch, plus letters only one of them uses
-(``ß``, ``ñ``, ``ã``); English wins ties and text with no clue at all.
+The data files hold, for each language, what the answer pipeline must know
+about its words: stop words, light suffixes, number words, time units and
+relation words, the words that mark what a question asks for (a count, a time,
+a person, a place, a colour, yes or no, speech, on-screen text, silence, shots),
+detector class words and a small gloss into English for matching questions
+against English speech. No language is special in code; English is one file
+among the others.
+
+:func:`question_language` needs no model: Chinese, Japanese, Korean and other
+non-Latin scripts are told apart by their Unicode blocks (kana makes Han text
+Japanese); Latin-script text is scored by how many of its words are stop words
+of each language's file, plus letters only one of them uses (``ß``, ``ñ``, ``ã``);
+English wins ties and text with no clue at all.
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+LANG_DIR = Path(__file__).resolve().parents[1] / "prompts" / "lang"
+DEFAULT = "en"
+
+
+@dataclass(frozen=True)
+class LanguageData:
+    """The word data of one language (``prompts/lang/LANG.json``); every part may be empty."""
+
+    code: str
+    name: str
+    stop_words: frozenset[str] = frozenset()
+    suffixes: tuple[str, ...] = ()
+    number_words: dict[str, float] = field(default_factory=dict)
+    units: dict[str, float] = field(default_factory=dict)
+    time: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    asks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    count_end: tuple[str, ...] = ()
+    class_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    gloss: dict[str, str] = field(default_factory=dict)
+    letters: str = ""
+    yes: str = "Yes."
+    no: str = "No."
+
+
+@cache
+def language_data(code: str) -> LanguageData | None:
+    """The data of language ``code`` (ISO 639-1), or None when ``prompts/lang`` has no file for it."""
+    path = LANG_DIR / f"{code}.json"
+    if not path.is_file():
+        return None
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return LanguageData(
+        code=code, name=raw.get("name", code), stop_words=frozenset(raw.get("stop_words", "").split()),
+        suffixes=tuple(raw.get("suffixes", ())), number_words=dict(raw.get("number_words", {})),
+        units=dict(raw.get("units", {})), time={k: tuple(v) for k, v in raw.get("time", {}).items()},
+        asks={k: tuple(v) for k, v in raw.get("asks", {}).items()}, count_end=tuple(raw.get("count_end", ())),
+        class_words={k: frozenset(v) for k, v in raw.get("class_words", {}).items()},
+        gloss=dict(raw.get("gloss", {})), letters=raw.get("letters", ""), yes=raw.get("yes", "Yes."),
+        no=raw.get("no", "No."))
+
+
+@cache
+def all_languages() -> tuple[LanguageData, ...]:
+    """Every language with a data file, English first."""
+    codes = sorted(p.stem for p in LANG_DIR.glob("*.json"))
+    codes.sort(key=lambda c: c != DEFAULT)
+    return tuple(language_data(c) for c in codes)
+
+
+def data_for(code: str | None) -> LanguageData:
+    """The data of ``code``, else English's (a language without a file reads as English)."""
+    return language_data(code or DEFAULT) or language_data(DEFAULT)
+
 
 _SCRIPTS = [  # (language, ranges of code points)
     ("ko", ((0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F))),
@@ -22,25 +88,6 @@ _SCRIPTS = [  # (language, ranges of code points)
     ("hi", ((0x0900, 0x097F),)),
     ("th", ((0x0E00, 0x0E7F),)),
 ]
-
-_WORDS = {
-    "en": """the a an is are was were what who whom where when why how which does do did in on of to and this that
-             there it you he she they say said says video happen happens happened shown show see can""",
-    "de": """der die das den dem des ist sind war was wer wo wann warum wie welche welcher welches im und ein eine
-             einen einem nicht mit auf zu es gibt man sie er sagt gesagt passiert wird wurde hat ich kann sieht""",
-    "fr": """le la les est sont était que qui quoi où quand pourquoi comment quel quelle quels quelles dans du des
-             une un et ce cette il elle on dit passe voit qu c d l au aux y a-t-il est-ce""",
-    "es": """el la los las es son era qué quién dónde cuándo por cómo cuál cuáles en del una un y este esta hay
-             dice dijo pasa se ve lo""",
-    "it": """il lo la gli le è sono era che chi dove quando perché come quale quali nel nella del della una un e
-             dice detto cosa succede si vede c""",
-    "pt": """o a os as é são era que quem onde quando porque por como qual quais no na do da uma um e diz disse
-             acontece se vê""",
-    "nl": """de het een is zijn was wat wie waar wanneer waarom hoe welke in van en zegt gezegd er niet met op
-             gebeurt zie je""",
-}
-_SETS = {lang: frozenset(words.split()) for lang, words in _WORDS.items()}
-_LETTERS = {"de": "ßäöü", "fr": "çèêëîïôœùûÿ", "es": "ñ¿¡", "pt": "ãõ", "it": "ìò"}
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 
@@ -68,13 +115,13 @@ def question_language(text: str) -> str:
         return script
     lowered = text.lower().replace("’", "'")
     words = _WORD.findall(lowered.replace("'", " "))
-    scores = {lang: sum(w in vocab for w in words) for lang, vocab in _SETS.items()}
-    for lang, letters in _LETTERS.items():
-        scores[lang] += sum(2 for ch in lowered if ch in letters)
-    best = max(scores.values())
-    if best == 0 or scores["en"] == best:
-        return "en"
-    return max(scores, key=lambda lang: scores[lang])   # dict order breaks ties among the others
+    latin = [d for d in all_languages() if not _script(" ".join(d.stop_words))]
+    scores = {d.code: sum(w in d.stop_words for w in words) + sum(2 for ch in lowered if ch in d.letters)
+              for d in latin}
+    best = max(scores.values(), default=0)
+    if best == 0 or scores.get(DEFAULT) == best:
+        return DEFAULT
+    return max(scores, key=lambda lang: scores[lang])
 
 
 LANGUAGES = {

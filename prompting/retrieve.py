@@ -17,7 +17,7 @@ import numpy as np
 
 from perceive.models import ResolvedModel, model_cache, resolve, select_device
 from prompting.context import Entry
-from prompting.words import STOPWORDS
+from prompting.text import terms
 
 
 class TextEmbedder(Protocol):
@@ -61,27 +61,6 @@ class Embedder:
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` under this model's tokenizer (a real counter for tests and budgets)."""
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
-
-
-# Chinese, Japanese and Korean characters: no spaces between words, so runs of them are read as character pairs
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TERM = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
-
-
-def _pairs(run: str) -> list[str]:
-    return [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
-
-
-def terms(text: str) -> list[str]:
-    """Lower-case word stems of ``text`` without stop words (a plural ``s`` dropped); letters of any script,
-    runs of Chinese, Japanese or Korean characters as overlapping character pairs."""
-    out = []
-    for w in _TERM.findall(text.lower()):
-        if "\u3040" <= w[0] <= "\ud7af" or "\uf900" <= w[0] <= "\ufaff":
-            out += _pairs(w)
-        elif w not in STOPWORDS:
-            out.append(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
-    return out
 
 
 def keyword_scores(question: str, texts: list[str], k1: float = 1.5, b: float = 0.75) -> np.ndarray:

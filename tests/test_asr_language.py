@@ -115,7 +115,7 @@ def test_context_names_the_language_and_marks_other_languages_and_translations()
 
 
 def test_a_question_in_the_speech_language_reads_the_original_not_its_translation():
-    from prompting.evidence import select_evidence
+    from answer.pipeline import gather as select_evidence
 
     context = video_context(perception([
         asr(0.4, 4.6, "Der Raum wurde als Leichenhalle genutzt.", language="de", language_probability=0.94),
@@ -125,8 +125,9 @@ def test_a_question_in_the_speech_language_reads_the_original_not_its_translatio
     ], duration=30.0))
     german = [e.line() for e in select_evidence(context, "Wofür wurde der Raum genutzt?").entries]
     assert any("Leichenhalle" in line for line in german) and not any("mortuary" in line for line in german)
-    from prompting.evidence import without_needless_translations
-    kept = [e.text for e in without_needless_translations(context.entries, "Wofür wurde der Raum genutzt?")]
+    from answer.evidence import without_needless_translations
+    from answer.question import parse_question
+    kept = [e.text for e in without_needless_translations(context.entries, parse_question("Wofür wurde der Raum genutzt?"))]
     assert '"The other two rooms."' in kept and '"The room was used as a mortuary."' not in kept   # French: kept
     english = [e.line() for e in select_evidence(context, "What was the room used for?").entries]
     assert any("mortuary" in line for line in english)
@@ -424,10 +425,10 @@ def test_a_language_without_quoting_phrases_goes_to_the_llm():
 
 
 def test_terms_read_chinese_japanese_and_korean_as_character_pairs():
-    from prompting.retrieve import terms
+    from prompting.text import terms
 
     assert terms("跑步最重要") == ["跑步", "步最", "最重", "重要"]
-    assert terms("Wofür genutzt? Straße") == ["wofür", "genutzt", "straße"]   # whole words, not "wof" "r"
+    assert terms("Übergröße genutzt? Straße") == ["übergröß", "genutzt", "straß"]   # whole words, accents kept
     assert terms("the cats") == ["cat"]
 
 

@@ -193,7 +193,7 @@ def test_ask_about_a_german_video_end_to_end(multilingual, tmp_path):
 
     The context names German and quotes the German sentence. SmolLM2-135M declares
     English as its only language, so the German question is answered in German by
-    quoting that evidence (:mod:`prompting.quoted`), not by the LLM's German.
+    quoting that evidence (:mod:`answer.quoted`), not by the LLM's German.
     """
     from tests.conftest import require_default_llm
 

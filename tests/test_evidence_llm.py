@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from chat.session import NOT_SHOWN
+from answer.checks import NOT_SHOWN
 
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "clips" / "retalking_face_1.mp4"
 pytestmark = pytest.mark.skipif(not CLIP.exists(), reason="shared clips not present")

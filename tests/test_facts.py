@@ -11,7 +11,7 @@ from perceive.models import ModelUnavailable
 from perceive.records import Box, ModelInfo, Note, Observation, Perception, VideoInfo
 from prompting.context import merge_seconds, timeline, video_context
 from prompting.facts import presence_facts, shot_facts, unknown_facts
-from prompting.guard import CANNOT_TELL, guard
+from answer.checks import CANNOT_TELL, guard
 
 
 def person(t: float, x: float = 0.5) -> Observation:

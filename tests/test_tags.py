@@ -13,7 +13,7 @@ from perceive.models import resolve_value
 from perceive.pipeline import PerceptionSettings, build_stages, perceive_video
 from perceive.records import Observation, Perception, VideoInfo
 from prompting.context import video_context
-from prompting.evidence import select_evidence
+from answer.pipeline import gather as select_evidence
 
 pytest.importorskip("efficientnet_lite_pytorch")
 

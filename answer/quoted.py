@@ -2,7 +2,7 @@
 
 The default LLM (SmolLM2-135M) declares English as its only language: asked in
 German, it writes German-looking words that answer nothing. What it would have
-answered from is known without it: the question's :class:`~prompting.evidence.Evidence`.
+answered from is known without it: the question's :class:`~answer.records.Evidence`.
 :func:`quoted_answer` gives that evidence back, word for word, under one line
 saying why, with the frame words ("spoken", "written on screen") taken from
 ``prompts/quoted_LANG.txt``. Speech and on-screen text are quoted in the
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import prompts
 from prompting.context import TRANSLATED
 from prompting.format import quote
-from prompting.evidence import QUOTED_KINDS, Evidence, said_text, span_text
+from answer.records import QUOTED_KINDS, Evidence, said_text, span_text
+from prompting.language import language_name
 
 MAX_QUOTES = 3   # entries quoted at most, the one that bears most on the question first
 
@@ -30,6 +31,7 @@ class QuotedPhrases:
     written: str    # one on-screen text entry: {at} {text}
     entry: str      # any other entry: {line}
     none: str       # nothing bears on the question
+    unmatched: str  # the question matched nothing in the speech's other language: {language}
 
     @classmethod
     def for_language(cls, language: str) -> QuotedPhrases | None:
@@ -69,4 +71,8 @@ def quoted_answer(evidence: Evidence, language: str) -> str | None:
         return phrases.none
     lines = quoted_lines(evidence, phrases) or [phrases.entry.format(line=f.text) for f in evidence.facts
                                                 if f.kind != "unknown"]
-    return "\n".join([phrases.intro, *(f"- {line}" for line in lines)]) if lines else phrases.none
+    if not lines:
+        return phrases.none
+    intro = (phrases.unmatched.format(language=language_name(evidence.unmatched_language))
+             if evidence.unmatched_language else phrases.intro)
+    return "\n".join([intro, *(f"- {line}" for line in lines)])
