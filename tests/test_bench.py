@@ -94,10 +94,18 @@ def test_tables_flag_random_models_and_check_targets():
     assert BenchRun.model_validate_json(run.model_dump_json()).clips[0].ask.questions[1].first_token_s == 0.3
 
 
-def test_questions_come_from_the_dev_set_else_generic():
-    clip("dev_questions.jsonl")
-    assert questions_for(Path("retalking_face_1.mp4")) == ["What does the man say is his biggest weakness?",
-                                                          "What does he say he would like to do?"]
+def test_questions_come_from_the_dev_set_else_generic(tmp_path, monkeypatch):
+    """A dev set of our own (the real one is for measuring only: no test repeats its wording)."""
+    import json
+
+    import bench.runner
+
+    asked = [{"clip": "talk.mp4", "q": "Which room is named?"}, {"clip": "other.mp4", "q": "Who waves?"},
+             {"clip": "talk.mp4", "q": "When does the meeting start?"}, {"clip": "talk.mp4", "q": "Third one?"}]
+    (tmp_path / "dev_questions.jsonl").write_text("".join(json.dumps(a) + "\n" for a in asked) + "\n")
+    monkeypatch.setattr(bench.runner, "CLIPS", tmp_path)
+    assert questions_for(Path("talk.mp4")) == ["Which room is named?", "When does the meeting start?"]
+    assert questions_for(Path("other.mp4")) == ["Who waves?", GENERIC_QUESTIONS[0]]
     assert questions_for(Path("nothing.mp4")) == list(GENERIC_QUESTIONS)
 
 

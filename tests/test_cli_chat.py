@@ -16,10 +16,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from bench.quality import context_recall
 from chat.cli import app
-from conftest import clip, require_default_llm
+from conftest import clip, require_default_llm, spoken
 
-QUESTION = "What is his biggest weakness?"
+QUESTION = "What weakness does he have?"
+CLIP = "retalking_face_1.mp4"
+MIN_RECALL = 0.4   # of the weakness sentence's content words; measured 0.6 (SmolLM2, 1 and 2 threads)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 PROMPT = r"you>(?:\x1b\[[0-9;]*m)* "
 
@@ -27,6 +30,11 @@ PROMPT = r"you>(?:\x1b\[[0-9;]*m)* "
 @pytest.fixture(scope="module", autouse=True)
 def _needs_llm():
     require_default_llm()
+
+
+def names_the_weakness(answer: str) -> bool:
+    """The answer holds what the speaker says about his weakness (MANIFEST.tsv's transcript), in any wording."""
+    return context_recall(spoken(CLIP)[0], answer) >= MIN_RECALL
 
 
 def cached_perceptions() -> list[Path]:
@@ -40,7 +48,7 @@ def test_ask_answers_from_speech_then_reuses_the_perception_cache():
 
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
-    assert "help" in first.stdout.lower()                       # "... asking for help when he needs it."
+    assert names_the_weakness(first.stdout), first.stdout
     assert "llm: SmolLM2-135M-Instruct" in first.stderr and "real weights" in first.stderr
     assert "offline: no weights for detection, caption" in first.stderr   # skipped stages: one short line
     assert first.stderr.count("skipped") == 0
@@ -57,7 +65,7 @@ def test_ask_answers_from_speech_then_reuses_the_perception_cache():
     second = runner.invoke(app, [*args, "--show-context"])
     assert second.exit_code == 0, second.output
     assert "context sent to the LLM" in second.stdout and "purple bananas" in second.stdout
-    assert "asking for help" not in second.stdout
+    assert not names_the_weakness(second.stdout), second.stdout     # what was really heard is not read again
     assert cached_perceptions() == [entry] and entry.stat().st_mtime_ns == stamp
 
     context = runner.invoke(app, ["context", video, "--offline"])
@@ -137,7 +145,7 @@ def test_interactive_chat_in_a_terminal():
         _until_prompt(child)
         child.sendline(QUESTION)
         answer = _until_prompt(child)
-        assert "videochat>" in answer and "help" in answer.split("videochat>", 1)[1].lower()
+        assert "videochat>" in answer and names_the_weakness(answer.split("videochat>", 1)[1]), answer
 
         child.sendline("/context")
         assert "Speech 0:00-" in _until_prompt(child)
@@ -185,7 +193,7 @@ def test_ask_report_holds_the_question_and_its_answer(tmp_path):
     page = report.read_text()
     assert f'<div class="q">{html.escape(QUESTION)}</div>' in page
     assert answer_of(page).split() == result.stdout.split()       # the answer as streamed, cited time included
-    assert "help" in answer_of(page).lower()
+    assert names_the_weakness(answer_of(page)), answer_of(page)
     assert 'data-stage="asr"' in page and "SmolLM2" in page and "report written to" in result.stderr
     # the context block is the context `videochat context` prints
     context = CliRunner().invoke(app, ["context", str(clip("retalking_face_1.mp4")), "--offline"])
