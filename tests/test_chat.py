@@ -138,6 +138,7 @@ def test_unreachable_server_is_one_clear_error(backend, monkeypatch):
     assert session.history == []
 
 
+@pytest.mark.slow
 def test_prompt_cache_lets_a_new_process_skip_the_context(tmp_path):
     """A second process asking about the same context restores llama.cpp's state from disk."""
     import subprocess

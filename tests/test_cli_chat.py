@@ -41,6 +41,7 @@ def cached_perceptions() -> list[Path]:
     return sorted((Path(os.environ["VIDEOCHAT_CACHE"]) / "perception").glob("*.json"))
 
 
+@pytest.mark.slow
 def test_ask_answers_from_speech_then_reuses_the_perception_cache():
     video = str(clip("retalking_face_1.mp4"))
     runner = CliRunner()
@@ -137,6 +138,7 @@ def _finish(child, seconds: float = 60.0) -> None:
     child.close(force=True)
 
 
+@pytest.mark.slow
 def test_interactive_chat_in_a_terminal():
     pexpect = pytest.importorskip("pexpect")
     video = clip("retalking_face_1.mp4")
@@ -201,6 +203,7 @@ def test_ask_report_holds_the_question_and_its_answer(tmp_path):
     assert html.unescape(re.sub(r"<[^>]+>", "", block)) == context.stdout.rstrip("\n")
 
 
+@pytest.mark.slow
 def test_chat_report_command_writes_the_answers_so_far(tmp_path):
     import html
 

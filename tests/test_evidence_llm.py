@@ -68,6 +68,7 @@ def test_speech_answer_from_the_evidence(llm, settings):
     assert "context" not in answer.lower() and "\n\n" not in answer
 
 
+@pytest.mark.slow
 def test_which_work_is_read_aloud_is_answered_from_the_cover_and_the_speech(tmp_path):
     """``ask`` on the audiobook (its first 20 s: the cover is on screen, the title is read at 0:13-0:17) names the
     work from the spoken title and the cover's text, whatever SmolLM2 writes itself: two quotations, each

@@ -1,6 +1,8 @@
 """`videochat perceive VIDEO --json`: every stage's observations, every model named real or random."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from tests.conftest import SAMPLES, transcript_error
 TALK_SAID = "Hello. My name is Ada. The meeting starts at nine tomorrow, in room four."   # samples/make_samples.sh
 
 
+@pytest.mark.slow
 def test_perceive_json_runs_every_stage_on_the_sample(tiny_models):
     video = SAMPLES / "talk.mp4"
     overrides = [arg for role in ("detector", "captioner", "action")
