@@ -1,11 +1,11 @@
 """`videochat perceive VIDEO --json`: every stage's observations, every model named real or random."""
 from __future__ import annotations
 
-import pytest
-
 import json
 import subprocess
 import sys
+
+import pytest
 
 from perceive.records import Perception
 from tests.conftest import SAMPLES, transcript_error
