@@ -108,7 +108,7 @@ def test_translation_beside_the_original(multilingual):
     assert translated and all(o.language == "en" for o in translated)
     english = normalize(" ".join(o.text for o in translated)).split()
     german = set(normalize_any(row["reference_text"], "de").split())
-    assert len(set(english) & STOPWORDS) >= 2, english                 # measured: 3-4 ("the", "this", "was", "as")
+    assert len(set(english) & STOPWORDS) >= 2, english                 # measured: 5 ("the", "of", "this", "is", "as")
     assert sum(w in german for w in english) <= 2, english             # measured: 1 ("portal", the same in both)
 
 
@@ -127,7 +127,7 @@ def make_video(audio_args: list[str], filters: str | None, out, seconds: float |
 
 
 FIRST, LAST = "The meeting starts at nine tomorrow, in room four.", "Thank you very much."
-MAX_SENTENCE_WER = 0.5   # espeak-ng speech; measured 0.00-0.10 per sentence
+MAX_SENTENCE_WER = 0.5   # espeak-ng speech (clear synthetic voice; passes with 1 and 2 threads, int8 and float32)
 
 
 def test_a_long_pause_is_a_no_speech_span(tmp_path):
