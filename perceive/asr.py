@@ -3,7 +3,8 @@
 Two Whisper backends read the same 16 kHz mono audio:
 
 * ``faster-whisper`` (CTranslate2; the default, int8 on CPU, float16 on CUDA),
-  loaded from a converted model folder or a name such as ``base``;
+  loaded from a converted model folder or a name such as ``base``; on a CPU its
+  compute type and thread count can be set (:func:`cpu_compute_type`, :func:`cpu_threads`);
 * ``whisper`` (openai-whisper, PyTorch), loaded from a ``.pt`` checkpoint or a
   name such as ``tiny``.
 
@@ -62,6 +63,9 @@ WINDOW = 3.0
 """Seconds of speech after which a language-detection window closes (at a VAD chunk boundary, so
 each stretch of speech between pauses of 2 s or more is detected on its own unless it is shorter):
 a language switch is found at that granularity, at the cost of one encoder pass per window."""
+
+COMPUTE_TYPE_VARIABLE = "VIDEOCHAT_ASR_COMPUTE_TYPE"
+"""Environment variable naming CTranslate2's compute type on a CPU (``int8``, the default, or ``float32``...)."""
 
 MIN_LANGUAGE_PROBABILITY = 0.5
 """A window detected with less confidence takes the video's main language."""
@@ -188,6 +192,22 @@ def drop_repeats(observations: list[Observation], gap: float = 1.0) -> list[Obse
     return kept
 
 
+def cpu_compute_type() -> str:
+    """CTranslate2's compute type for faster-whisper on a CPU: :data:`COMPUTE_TYPE_VARIABLE`, else ``int8``.
+
+    Another compute type (``float32``) or thread count changes the decoded words a little (tests bound
+    error rates, never exact words: docs/testing.md runs the suite under both)."""
+    return os.environ.get(COMPUTE_TYPE_VARIABLE, "").strip() or "int8"
+
+
+def cpu_threads() -> int:
+    """CPU threads for faster-whisper when the stage names none: ``OMP_NUM_THREADS`` if set, else every usable core."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def within(t: float, duration: float) -> float:
     """``t`` rounded to 10 ms, never past ``duration`` (rounding 2.978 up to 2.98 would end after the audio)."""
     return min(round(t, 2), duration)
@@ -208,7 +228,7 @@ class AsrStage(AudioStage):
         ``translate`` adds an English translation of non-English speech; ``english`` is an English-only
         faster-whisper model that transcribes the English runs a multilingual model detected;
         ``language_window`` is :data:`WINDOW` (larger: fewer detections, coarser language switches);
-        ``cpu_threads`` (faster-whisper on CPU; default: every core) leaves cores to stages running beside it."""
+        ``cpu_threads`` (faster-whisper on CPU; default :func:`cpu_threads`) leaves cores to stages running beside it."""
         super().__init__(model, device)
         self.english = english if english is not None and model.backend == "faster-whisper" else None
         self.language = language
@@ -221,7 +241,7 @@ class AsrStage(AudioStage):
         self.cpu_threads = cpu_threads
 
     def load_options(self) -> tuple:
-        return (self.cpu_threads,)
+        return (self.cpu_threads or cpu_threads(), cpu_compute_type())
 
     def load_model(self) -> Any:
         """Load the Whisper model named by the registry onto ``self.device``."""
@@ -239,8 +259,8 @@ class AsrStage(AudioStage):
         threads = torch.get_num_threads() if torch else None
         try:
             return WhisperModel(spec.location, device=kind, device_index=int(index or 0),
-                                compute_type="float16" if kind == "cuda" else "int8",
-                                cpu_threads=self.cpu_threads or os.cpu_count() or 0, local_files_only=is_offline())
+                                compute_type="float16" if kind == "cuda" else cpu_compute_type(),
+                                cpu_threads=self.cpu_threads or cpu_threads(), local_files_only=is_offline())
         finally:
             if threads:  # CTranslate2 sets the calling thread's OpenMP thread count: torch's stages keep theirs
                 torch.set_num_threads(threads)

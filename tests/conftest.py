@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,34 @@ def require_default_llm() -> None:
         pytest.skip(f"SmolLM2 GGUF not installed: {exc}")
 
 
+def transcript_error(reference: str, heard: str, language: str = "en") -> float:
+    """Word error rate of what a real model heard (character error rate for Chinese, Japanese, Korean).
+
+    Real models' exact words differ with the CPU's kernels, the thread count and the compute type: tests
+    bound this rate (set from measured values with a margin, docs/testing.md) and never assert exact words.
+    English is scored as the bench scores it (numbers as words: "F2" is "f two").
+    """
+    from bench.scoring import error_rate, word_error_rate
+
+    return (word_error_rate(reference, heard) if language == "en" else error_rate(reference, heard, language)).wer
+
+
+def text_error(known: str, read: str) -> float:
+    """Character error rate of on-screen text a real OCR model read (case, spaces and punctuation ignored)."""
+    import jiwer
+
+    from bench.scoring import normalize_any
+
+    known, read = ("".join(normalize_any(t, "en").split()) for t in (known, read))
+    return jiwer.cer(known, read) if read else 1.0
+
+
+def quoted(line: str) -> str:
+    """The quotation in a context or answer line (``Speech 0:00-0:03: "text"``)."""
+    assert '"' in line, line
+    return line.split('"', 1)[1].rsplit('"', 1)[0]
+
+
 def manifest() -> dict[str, dict[str, str]]:
     """MANIFEST.tsv rows keyed by file name (empty when the clips are absent)."""
     path = CLIPS / "MANIFEST.tsv"
@@ -55,6 +84,14 @@ def manifest() -> dict[str, dict[str, str]]:
         return {}
     with open(path, newline="") as f:
         return {row["filename"]: row for row in csv.DictReader(f, delimiter="\t")}
+
+
+def spoken(name: str) -> list[str]:
+    """The sentences MANIFEST.tsv's description quotes as clip ``name``'s speech (``ASR (...): '...'``), or skip."""
+    _, found, said = manifest().get(name, {}).get("description", "").partition("): '")
+    if not found:
+        pytest.skip(f"no speech of {name} in ../shared/clips/MANIFEST.tsv")
+    return [s for s in re.split(r"(?<=[.!?])\s+", said.rsplit("'", 1)[0].strip()) if s]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 
 from bench.quality import grid_references
 from bench.scoring import word_error_rate
-from conftest import CLIPS, clip
+from conftest import CLIPS, clip, transcript_error
 from perceive.asr import AsrStage
 from perceive.models import ModelUnavailable, resolve, resolve_value
 from perceive.testing.tiny import tiny_asr as build_tiny
@@ -70,7 +70,8 @@ def test_sentences_carry_their_word_times(real_asr):
         pytest.skip("GRID clips not available")
     audio = load_audio(probe(clip("grid_pwij3p.mpg")))
     (o,) = real_asr.process(audio)
-    assert o.text.lower().startswith("place white") and o.language == "en" and o.language_probability is None
+    assert transcript_error(GRID_REFERENCES["grid_pwij3p.mpg"], o.text) <= 0.5, o.text   # measured 0.0
+    assert o.language == "en" and o.language_probability is None
     assert 0.0 < o.start < 0.6 and 1.5 < o.end < 3.0
 
 

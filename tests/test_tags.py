@@ -60,15 +60,16 @@ def test_real_weights_tag_what_the_clip_shows():
 
 @pytest.mark.slow
 def test_real_weights_rank_the_scene_of_a_boat_clip_first():
-    """Below the threshold too: on a keyframe of the boat clip the two best labels are the lake scene."""
+    """Below the threshold too: on a keyframe of the boat clip the best labels are the waterside scene."""
     from perceive.tags import center_crop
     from perceive.video import iter_keyframes, probe
 
     tagger = real_tag_stage().model
     frame = next(iter_keyframes(probe(clip("videollama_boat.mp4")), 1.0, 8, 640, None))[2]
     probabilities = tagger.classify([center_crop(frame.image, tagger.size)])[0]
-    best = [tagger.labels[i] for i in np.argsort(-probabilities)[:2]]
-    assert set(best) == {"lakeside", "boathouse"}, best   # MANIFEST: a wooden boat moving along a lake shore
+    best = [tagger.labels[i] for i in np.argsort(-probabilities)[:3]]
+    # MANIFEST: a wooden boat moving along a river's embankment; measured: boathouse 0.35, lakeside 0.27, then 0.04
+    assert {"lakeside", "boathouse"} <= set(best), best
     assert len(tagger.labels) == 1000
 
 

