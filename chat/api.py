@@ -34,13 +34,14 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
                         stages: tuple[str, ...] | None = None, device: str | None = None,
                         models: dict[str, str] | None = None, scene: float | None = None,
                         batch_size: int | None = None, translate: bool = False,
-                        max_seconds: float | None = None) -> PerceptionSettings:
+                        max_seconds: float | None = None, ocr_interval: float | None = None) -> PerceptionSettings:
     """The :class:`PerceptionSettings` of a use case (what ``--profile``, ``--fps`` ... ``--translate`` ask for).
 
     The profile's settings (:mod:`perceive.profiles`) come first; every value given
     explicitly overrides them; ``max_seconds`` perceives only the start of a long video. ``translate`` asks the ASR stage for Whisper's English
     translation of non-English speech, shown beside the original as ``(English translation)``
     lines (it needs a multilingual ASR model; the translation is part of the cache key).
+    ``ocr_interval`` is the OCR stage's ``interval`` (:class:`~perceive.ocr.OcrStage`).
     """
     from perceive.models import DEFAULT_STAGES
     from perceive.profiles import profile as profile_settings
@@ -48,6 +49,10 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
     values = profile_settings(profile)
     flags = {"fps": fps, "batch_size": batch_size, "scene_threshold": scene, "max_seconds": max_seconds}
     values.update({k: v for k, v in flags.items() if v is not None})
+    if ocr_interval is not None:
+        if not ocr_interval > 0:
+            raise ValueError(f"--ocr-interval must be above 0, not {ocr_interval:g}")
+        values.setdefault("stage_options", {}).setdefault("ocr", {})["interval"] = ocr_interval
     settings = PerceptionSettings(stages=tuple(stages) if stages else DEFAULT_STAGES, device=device,
                                   models=dict(models or {}), **values)
     return translating(settings) if translate else settings

@@ -45,6 +45,7 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
         ("translate", Annotated[Optional[bool], typer.Option("--translate/--no-translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model; default: when the LLM is English-only, as the default SmolLM2 is).")], None),
         ("max_seconds", Annotated[Optional[float], typer.Option("--max-seconds", help="Perceive only the first this many seconds of the video (a long one: bounds the time; the context says so).")], None),
+        ("ocr_interval", Annotated[Optional[float], typer.Option("--ocr-interval", help="Seconds between on-screen text reads: a whole changed keyframe at most, a text row on screen at least this often (default 2; a clock is read on every keyframe it moves).")], None),
     ],
 }
 
@@ -63,6 +64,7 @@ class Options:
     scene: Optional[float] = None
     translate: Optional[bool] = None     # None: when the LLM declares English only (ask, chat, describe)
     max_seconds: Optional[float] = None
+    ocr_interval: Optional[float] = None
     cleanup: Optional[bool] = None
     base_url: Optional[str] = None
     n_ctx: Optional[int] = None
@@ -84,7 +86,8 @@ class Options:
         chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else None   # None: all
         return perception_settings(profile=self.profile, fps=self.fps, stages=chosen, device=self.device,
                                    models=parse_overrides(self.model), scene=self.scene, batch_size=self.batch_size,
-                                   translate=bool(self.translate), max_seconds=self.max_seconds)
+                                   translate=bool(self.translate), max_seconds=self.max_seconds,
+                                   ocr_interval=self.ocr_interval)
 
     def llm_settings(self):
         """The :class:`~chat.llm.LLMSettings` these options ask for."""

@@ -18,6 +18,7 @@ timeline in time order. Every line is one of these kinds::
     Dense captions at second 5: person (left): "a man in a red shirt"; car (right): "a parked car"
     Action 0-4 s: riding a bike (0.82), skateboarding (0.05)
     Text 0:03-0:08 (top center): "Anyone know what this pocket is for?"
+    Text 0:00-0:42 (bottom right), changing: "01:00:00:00" at 0:00, "01:00:01:00" at 0:01, ... one value per second
     Speech 0:03-0:06: "Watch this!"
     Speech 0:03-0:06 (English translation): "Look at this!"
     Speech 0:07-0:09 (French): "Regarde !"
@@ -33,7 +34,10 @@ ImageNet labels of a shot with their probabilities, marked as classifier guesses
 consecutive shots with the same labels merge into one span (``m:ss``). ``Fact`` lines (:mod:`prompting.facts`) sum up the
 whole timeline and say what a stage that did not run leaves unknown (they
 replace the notes of stages skipped for want of a model). ``Text`` lines are
-on-screen text spans (``m:ss``) with a position word. ``Dense captions`` are region captions, about
+on-screen text spans (``m:ss``) with a position word; a value that keeps changing in one place
+(a clock, a counter, a score) is one ``changing`` line with its values and when each was read
+(at most :data:`SHOWN_VALUES` of them written; the entry holds them all, and
+:meth:`VideoContext.during` narrows it to the values at the times a question names). ``Dense captions`` are region captions, about
 every 5 s. Spans of ``Action`` windows are seconds; ``Speech`` spans are
 ``m:ss`` (start rounded down, end rounded up). At equal times the order is:
 second, scene, dense captions, action, text, speech, note.
@@ -64,6 +68,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from perceive.asr import TRANSLATION, UNTRANSCRIBED
 from perceive.models import skipped_for_model
+from perceive.ocr import next_value
 from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo, printable
 from prompting.language import language_name
 from prompting.speech import SpeechFacts, silences, speech_facts
@@ -81,6 +86,9 @@ KIND_ORDER = {"second": 0, "scene": 1, "dense": 2, "action": 3, "text": 4, "spee
               "summary": 7}
 UNTRANSCRIBED_TEXT = "not transcribed (likely not English; the ASR model is English-only)"
 SCENE_TAG = "image tags, may be wrong"
+CHANGING = "changing"   # the tag of a text entry that holds a series of values read in one place
+SHOWN_VALUES = 30       # values a changing text line writes out (evenly spread); the entry holds them all
+MIN_VALUES = 3          # readings in one place that make a changing series
 
 
 class Cleaner(Protocol):
@@ -124,7 +132,8 @@ class Entry:
     scene captions, its object labels); an ``action`` entry's ``labels`` are its
     classes, most likely first, a ``scene`` entry's its image tags. ``search`` is the text retrieval compares with
     a question: the entry's words without counts, positions, scores or track ids.
-    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``);
+    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``) and marks a ``text``
+    entry that holds a series of values read in one place (:data:`CHANGING`, one observation per value);
     a ``silence`` entry (``No speech``) has no text.
     """
 
@@ -140,7 +149,10 @@ class Entry:
 
     @property
     def said(self) -> str:
-        """The words spoken (``speech`` entries), on one line; nothing for untranscribed speech."""
+        """The words spoken (``speech`` entries) or written, on one line; nothing for untranscribed speech;
+        the first and the last value of a changing text (:meth:`during` narrows it to the values at a time)."""
+        if self.tag == CHANGING and len(self.observations) > 2:
+            return f"{one_line(self.observations[0].text)} ... {one_line(self.observations[-1].text)}"
         return " ".join(one_line(o.text) for o in self.observations if o.label != UNTRANSCRIBED)
 
     def prefix(self) -> str:
@@ -162,7 +174,7 @@ class Entry:
             if self.kind == "scene":
                 return f"Scene {span} ({SCENE_TAG})"
             where = text_position(self.observations)
-            return f"Text {span}" + (f" ({where})" if where else "")
+            return f"Text {span}" + (f" ({where})" if where else "") + (f", {CHANGING}" if self.tag == CHANGING else "")
         if self.kind == "note":
             return f"Note at second {secs(self.start)}"
         name = "Action" if self.kind == "action" else "Summary"
@@ -171,6 +183,17 @@ class Entry:
     def line(self) -> str:
         """The entry as one line of context text."""
         return f"{self.prefix()}: {self.text}" if self.text or self.kind != "silence" else self.prefix()
+
+    def during(self, spans: list) -> Entry:
+        """A changing text entry narrowed to the values shown during ``spans`` (anything with
+        ``overlaps(start, end)``, e.g. :class:`prompting.question.TimeSpan`): those read inside them, else the
+        last one read before; any other entry, or no spans, as it is."""
+        if self.tag != CHANGING or not spans:
+            return self
+        shown = [o for o in self.observations if any(s.overlaps(o.start, o.end) for s in spans)]
+        first = min(s.start for s in spans)
+        shown = shown or [o for o in self.observations if o.start <= first][-1:]
+        return changing_entry(shown) if shown else self
 
 
 @dataclass(frozen=True)
@@ -237,6 +260,10 @@ class VideoContext:
     header: Header
     entries: list[Entry] = field(default_factory=list)
     fit: Fit | None = None
+
+    def during(self, spans: list) -> VideoContext:
+        """This context with each changing text narrowed to its values during ``spans`` (:meth:`Entry.during`)."""
+        return replace(self, entries=[e.during(spans) for e in self.entries]) if spans else self
 
     def render(self) -> str:
         """The context text the LLM reads (see the module docstring for its format)."""
@@ -475,20 +502,76 @@ def _action_entries(perception: Perception) -> list[Entry]:
 
 
 def _text_entries(perception: Perception) -> list[Entry]:
-    """On-screen text spans: texts with the same span in one entry, in reading order, quoted like speech.
+    """On-screen text spans: texts with the same span in one entry, in reading order, quoted like speech;
+    each series of values read in one place in one changing entry (:func:`value_series`).
 
     ``Text 0:00-0:05 (top center): "Anyone know what this pocket is for?"``
     """
+    readings = [o for o in perception.by_stage("ocr") if one_line(o.text)]
+    series = value_series(readings)
+    taken = {id(o) for chain in series for o in chain}
     groups: dict[tuple[float, float], list[Observation]] = defaultdict(list)
-    for o in perception.by_stage("ocr"):
-        if one_line(o.text):
+    for o in readings:
+        if id(o) not in taken:
             groups[(o.start, o.end if o.end is not None else o.start)].append(o)
-    entries = []
+    entries = [changing_entry(chain) for chain in series]
     for (start, end), found in sorted(groups.items()):
         found.sort(key=lambda o: (o.box.y1, o.box.x1) if o.box else (0.5, 0.5))
         text = quote(" ".join(o.text for o in found))
         entries.append(Entry(start, end, "text", text, tuple(found), search=text))
     return entries
+
+
+def _same_place(a: Box | None, b: Box | None) -> bool:
+    """Two text boxes on one row that overlap sideways by half the narrower one."""
+    if a is None or b is None:
+        return False
+    rows = min(a.y2, b.y2) - max(a.y1, b.y1) >= 0.5 * min(a.y2 - a.y1, b.y2 - b.y1)
+    side = min(a.x2, b.x2) - max(a.x1, b.x1) >= 0.5 * min(a.x2 - a.x1, b.x2 - b.x1)
+    return rows and side
+
+
+def value_series(readings: list[Observation], min_values: int = MIN_VALUES, gap: float = 5.0) -> list[list[Observation]]:
+    """Runs of on-screen text read in one place, each a new value of the one before (:func:`perceive.ocr.next_value`),
+    at most ``gap`` seconds apart: a clock, a counter, a score. Runs of at least ``min_values`` readings."""
+    chains: list[list[Observation]] = []
+    for o in sorted(readings, key=lambda o: o.start):
+        chain = next((c for c in chains if _same_place(c[-1].box, o.box) and next_value(c[-1].text, o.text)
+                      and o.start - (c[-1].end if c[-1].end is not None else c[-1].start) <= gap), None)
+        if chain is None:
+            chains.append([o])
+        else:
+            chain.append(o)
+    return [c for c in chains if len(c) >= min_values]
+
+
+def _rate(chain: list[Observation]) -> str:
+    """How often the value changed: ``one value per second``, ``one value per 2 s``."""
+    steps = sorted(b.start - a.start for a, b in zip(chain, chain[1:]))
+    step = steps[len(steps) // 2] if steps else 0.0
+    return "one value per second" if round(step, 1) == 1.0 else f"one value per {secs(step)} s"
+
+
+def changing_entry(chain: list[Observation], shown: int = SHOWN_VALUES) -> Entry:
+    """The text entry of a series of values read in one place (``tag`` :data:`CHANGING`): every value with its time,
+    at most ``shown`` of them written (evenly spread, ``...`` where some are left out).
+
+    ``"01:00:00:00" at 0:00, "01:00:01:00" at 0:01, ... "01:00:42:00" at 0:42, one value per second``
+    """
+    chain = sorted(chain, key=lambda o: o.start)
+    if len(chain) == 1:
+        o = chain[0]
+        return Entry(o.start, o.end, "text", quote(o.text), (o,), search=quote(o.text))
+    picked = range(len(chain)) if len(chain) <= shown else sorted(
+        {round(k * (len(chain) - 1) / (shown - 1)) for k in range(shown)})
+    parts, last = [], -1
+    for i in picked:
+        parts.append(("... " if i > last + 1 else "") + f"{quote(chain[i].text)} at {clock(chain[i].start)}")
+        last = i
+    text = ", ".join(parts) + (f", {_rate(chain)}" if len(chain) > 1 else "")
+    end = max(o.end if o.end is not None else o.start for o in chain)
+    return Entry(chain[0].start, end, "text", text, tuple(chain), search=" ".join(quote(o.text) for o in chain),
+                 tag=CHANGING)
 
 
 def text_position(observations: tuple[Observation, ...]) -> str | None:

@@ -506,6 +506,7 @@ def select_evidence(context: VideoContext, question: str | Question, embedder: T
                     max_entries: int = MAX_ENTRIES) -> Evidence:
     """The :class:`Evidence` for ``question`` from ``context`` (entries, facts, status, draft)."""
     asked = question if isinstance(question, Question) else parse_question(question)
+    context = context.during(resolve_spans(asked, duration_of(context)))   # a changing text: its values then
     status = status_lines(context.header)
     left = budget_tokens - count_tokens("\n".join(status))
     entries, scores = select_entries(asked, context, embedder, max(left, 0), count_tokens, max_entries)
