@@ -99,6 +99,7 @@ STAGES: dict[str, tuple[str | None, str]] = {
     "asr": ("asr", "perceive.asr:AsrStage"),
     "detection": ("detector", "perceive.detect:DetectionStage"),
     "ocr": ("ocr", "perceive.ocr:OcrStage"),
+    "subtitles": (None, "perceive.subtitles:SubtitleStage"),
     "shots": (None, "perceive.shots:ShotStage"),
     "tags": ("tagger", "perceive.tags:TagStage"),
     "caption": ("captioner", "perceive.caption:CaptionStage"),

@@ -21,6 +21,7 @@ timeline in time order. Every line is one of these kinds::
     Text 0:00-0:42 (bottom right), changing: "01:00:00:00" at 0:00, "01:00:01:00" at 0:01, ... one value per second
     Speech 0:03-0:06: "Watch this!"
     Speech 0:03-0:06 (English translation): "Look at this!"
+    Subtitle 0:03-0:06 (English): "Watch this!"
     Speech 0:07-0:09 (French): "Regarde !"
     No speech 0:10-0:40
     Note at second 7: scene change
@@ -38,9 +39,11 @@ on-screen text spans (``m:ss``) with a position word; a value that keeps changin
 (a clock, a counter, a score) is one ``changing`` line with its values and when each was read
 (at most :data:`SHOWN_VALUES` of them written; the entry holds them all, and
 :meth:`VideoContext.during` narrows it to the values at the times a question names). ``Dense captions`` are region captions, about
-every 5 s. Spans of ``Action`` windows are seconds; ``Speech`` spans are
-``m:ss`` (start rounded down, end rounded up). At equal times the order is:
-second, scene, dense captions, action, text, speech, note.
+every 5 s. ``Subtitle`` lines are the cues of the video's text subtitles (its streams and the files beside
+it, :mod:`perceive.subtitles`) with their language: the source's, else detected from their words
+(:func:`prompting.language.question_language`). Spans of ``Action`` windows are seconds; ``Speech`` and
+``Subtitle`` spans are ``m:ss`` (start rounded down, end rounded up). At equal times the order is:
+second, scene, dense captions, action, text, subtitle, speech, note.
 
 Speech (:mod:`prompting.speech` computes the facts, this module writes them):
 the ``Speech:`` header line names the main language with its detection
@@ -50,7 +53,7 @@ that an English-only model could not transcribe the span. ``No speech`` lines
 are spans without speech, written inward (start rounded up, end down) so they
 never overlap a speech line.
 
-Speech, on-screen text and region captions are untrusted text from the video, so they are
+Speech, subtitles, on-screen text and region captions are untrusted text from the video, so they are
 written as JSON string literals: quotes and backslashes are escaped, and any
 line break (``\\n``, ``\\r``, ``\\u2028`` ...) is collapsed to a space, so a
 transcript can never start a line of its own. Every other piece of model text
@@ -70,7 +73,7 @@ from perceive.asr import TRANSLATION, UNTRANSCRIBED
 from perceive.models import skipped_for_model
 from perceive.ocr import next_value
 from perceive.records import Box, ModelInfo, Observation, Perception, VideoInfo, printable
-from prompting.language import language_name
+from prompting.language import language_name, question_language
 from prompting.speech import SpeechFacts, silences, speech_facts
 
 TRANSLATED = "English translation"   # the tag of a speech entry that holds Whisper's English translation
@@ -82,8 +85,8 @@ TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:s
 EMPTY = "(nothing was seen or heard)"
 WINDOW_NOTE = ("The full context is longer than this window: the parts most relevant to the question are given in "
                "full detail, other parts as one-line Summary lines, and some parts may be left out.")
-KIND_ORDER = {"second": 0, "scene": 1, "dense": 2, "action": 3, "text": 4, "speech": 5, "silence": 5, "note": 6,
-              "summary": 7}
+KIND_ORDER = {"second": 0, "scene": 1, "dense": 2, "action": 3, "text": 4, "subtitle": 5, "speech": 6, "silence": 6,
+              "note": 7, "summary": 8}
 UNTRANSCRIBED_TEXT = "not transcribed (likely not English; the ASR model is English-only)"
 SCENE_TAG = "image tags, may be wrong"
 CHANGING = "changing"   # the tag of a text entry that holds a series of values read in one place
@@ -120,7 +123,7 @@ def secs(seconds: float) -> str:
     return f"{round(seconds, 1):g}"
 
 
-Kind = Literal["second", "scene", "dense", "action", "text", "speech", "silence", "note", "summary"]
+Kind = Literal["second", "scene", "dense", "action", "text", "subtitle", "speech", "silence", "note", "summary"]
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,8 @@ class Entry:
     scene captions, its object labels); an ``action`` entry's ``labels`` are its
     classes, most likely first, a ``scene`` entry's its image tags. ``search`` is the text retrieval compares with
     a question: the entry's words without counts, positions, scores or track ids.
-    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``) and marks a ``text``
+    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``), names a ``subtitle``
+    entry's language, and marks a ``text``
     entry that holds a series of values read in one place (:data:`CHANGING`, one observation per value);
     a ``silence`` entry (``No speech``) has no text.
     """
@@ -163,9 +167,9 @@ class Entry:
             return f"Second {int(self.start)}"
         if self.kind == "dense":
             return f"Dense captions at second {int(self.start)}"
-        if self.kind == "speech":
+        if self.kind in ("speech", "subtitle"):
             span = clock(self.start) + (f"-{clock(self.end, up=True)}" if self.end is not None else "")
-            return f"Speech {span}" + (f" ({self.tag})" if self.tag else "")
+            return f"{self.kind.capitalize()} {span}" + (f" ({self.tag})" if self.tag else "")
         if self.kind == "silence":
             return f"No speech {clock(self.start, up=True)}-{clock(self.end if self.end is not None else self.start)}"
         if self.kind in ("text", "scene"):
@@ -486,6 +490,18 @@ def _speech_entries(perception: Perception) -> list[Entry]:
     return entries
 
 
+def _subtitle_entries(perception: Perception) -> list[Entry]:
+    """Subtitle cues, quoted like speech, each with the language of its source (the stream's or file's, else
+    detected from all the source's words): ``Subtitle 0:01-0:04 (English): "The word is pineapple."``"""
+    cues = [o for o in perception.by_stage("subtitle") if one_line(o.text)]
+    sources: dict[str | None, list[Observation]] = defaultdict(list)
+    for o in cues:
+        sources[o.label].append(o)
+    detected = {label: question_language(" ".join(o.text for o in found)) for label, found in sources.items()}
+    return [Entry(o.start, o.end, "subtitle", quote(o.text), (o,), search=quote(o.text),
+                  tag=language_name(o.language or detected[o.label])) for o in cues]
+
+
 def _action_entries(perception: Perception) -> list[Entry]:
     windows: dict[tuple[float, float], list[Observation]] = defaultdict(list)
     for o in perception.by_stage("action"):
@@ -591,7 +607,8 @@ def _note_entries(perception: Perception) -> list[Entry]:
 def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Entry]:
     """Every observation as timeline entries, in time order."""
     entries = (_second_entries(perception, cleanup) + _scene_entries(perception) + _dense_entries(perception)
-               + _action_entries(perception) + _text_entries(perception) + _speech_entries(perception)
+               + _action_entries(perception) + _text_entries(perception) + _subtitle_entries(perception)
+               + _speech_entries(perception)
                + _note_entries(perception))
     return sorted(entries, key=lambda e: (e.start, KIND_ORDER[e.kind]))
 

@@ -45,7 +45,7 @@ from prompting.speech import gaps
 from prompting.tokens import TokenCounter, approx_tokens
 
 MAX_ENTRIES = 6
-QUOTED_KINDS = ("speech", "text")   # entries that hold what was said or written, quoted
+QUOTED_KINDS = ("speech", "subtitle", "text")   # entries that hold what was said or written, quoted
 EVIDENCE_TOKENS = 700
 STANDING_SHARE = 0.5       # on-screen text shown this share of the video always goes with the evidence
 MIN_SILENCE = 2.0          # seconds without speech that count as a silence
