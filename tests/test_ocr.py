@@ -1,4 +1,4 @@
-"""OCR stage with the real PP-OCRv4 weights shipped in the rapidocr-onnxruntime wheel."""
+"""OCR stage with the real PP-OCR weights shipped in the rapidocr (PP-OCRv6) or rapidocr-onnxruntime (PP-OCRv4) wheel."""
 from __future__ import annotations
 
 import shutil
