@@ -89,18 +89,11 @@ def test_reads_a_burnt_in_countdown():
     assert all(o.end >= o.start and o.position for o in p.by_stage("ocr"))
 
 
-def levenshtein(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
 def cer(read: str, truth: str) -> float:
     """Character error rate of ``read`` against ``truth``."""
-    return levenshtein(read, truth) / max(1, len(truth))
+    import jiwer
+
+    return jiwer.cer(truth, read) if read else 1.0
 
 
 def ffmpeg_clip(out: Path, seconds: float, colour: str, drawtext: str, rate: int = 25) -> Path:
