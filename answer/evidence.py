@@ -159,6 +159,7 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
                     budget_tokens: int = EVIDENCE_TOKENS, count_tokens: TokenCounter = approx_tokens,
                     max_entries: int = MAX_ENTRIES) -> Evidence:
     """Step 2: the :class:`Evidence` of ``question`` (entries, scores, status; facts come in step 3)."""
+    context = context.during(resolve_spans(question, duration_of(context)))   # a changing text: its values then
     status = status_lines(context.header)
     budget = max(budget_tokens - count_tokens("\n".join(status)), 0)
     entries = without_needless_translations([e for e in context.entries if e.kind != "summary"], question)

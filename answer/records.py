@@ -7,7 +7,7 @@ from typing import Literal
 from answer.question import Question
 from prompting.context import Entry, Fit, Header, VideoContext, clock, quote
 
-QUOTED_KINDS = ("speech", "text")   # entries that hold what was said or written, quoted
+QUOTED_KINDS = ("speech", "subtitle", "text")   # entries that hold what was said or written, quoted
 Source = Literal["llm", "fact_draft", "quote", "decline"]
 SOURCES: tuple[Source, ...] = ("llm", "fact_draft", "quote", "decline")
 

@@ -34,13 +34,16 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
                         stages: tuple[str, ...] | None = None, device: str | None = None,
                         models: dict[str, str] | None = None, scene: float | None = None,
                         batch_size: int | None = None, translate: bool = False,
-                        max_seconds: float | None = None) -> PerceptionSettings:
+                        max_seconds: float | None = None, ocr_interval: float | None = None,
+                        subtitles: str | Path | None = None) -> PerceptionSettings:
     """The :class:`PerceptionSettings` of a use case (what ``--profile``, ``--fps`` ... ``--translate`` ask for).
 
     The profile's settings (:mod:`perceive.profiles`) come first; every value given
     explicitly overrides them; ``max_seconds`` perceives only the start of a long video. ``translate`` asks the ASR stage for Whisper's English
     translation of non-English speech, shown beside the original as ``(English translation)``
     lines (it needs a multilingual ASR model; the translation is part of the cache key).
+    ``ocr_interval`` is the OCR stage's ``interval`` (:class:`~perceive.ocr.OcrStage`); ``subtitles``
+    names the subtitle file to read instead of searching beside the video (:mod:`perceive.subtitles`).
     """
     from perceive.models import DEFAULT_STAGES
     from perceive.profiles import profile as profile_settings
@@ -48,6 +51,14 @@ def perception_settings(*, profile: str | None = None, fps: float | None = None,
     values = profile_settings(profile)
     flags = {"fps": fps, "batch_size": batch_size, "scene_threshold": scene, "max_seconds": max_seconds}
     values.update({k: v for k, v in flags.items() if v is not None})
+    if ocr_interval is not None:
+        if not ocr_interval > 0:
+            raise ValueError(f"--ocr-interval must be above 0, not {ocr_interval:g}")
+        values.setdefault("stage_options", {}).setdefault("ocr", {})["interval"] = ocr_interval
+    if subtitles is not None:
+        if not Path(subtitles).is_file():
+            raise FileNotFoundError(f"{subtitles}: no such subtitle file")
+        values.setdefault("stage_options", {}).setdefault("subtitles", {})["path"] = str(Path(subtitles).resolve())
     settings = PerceptionSettings(stages=tuple(stages) if stages else DEFAULT_STAGES, device=device,
                                   models=dict(models or {}), **values)
     return translating(settings) if translate else settings
@@ -283,7 +294,7 @@ class Textualizer:
             # the parent's key decides resumes
             job = replace(job, settings_key=job.settings_key or self.settings.cache_key(stages))
             cached = (self.use_cache and bool(job.content_hash)
-                      and cache_path(job.content_hash, self.settings, stages).exists())
+                      and cache_path(job.content_hash, self.settings, stages, job.path).exists())
             perception = perceive(job.path, self.settings, use_cache=self.use_cache, callbacks=events)
             events.on_progress("context", perception.video.duration, perception.video.duration)
             t0 = time.perf_counter()

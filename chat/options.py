@@ -41,10 +41,12 @@ GROUPS: dict[str, list[tuple[str, object, object]]] = {
         ("profile", Annotated[Optional[str], typer.Option("--profile", help="Speed profile: default (full quality) or fast (CPU: fewer captions, lower caption resolution, ASR beside the visual stages; changes the output). Flags given explicitly win.")], None),
         ("fps", Annotated[Optional[float], typer.Option("--fps", help="Keyframes sampled per second (default 1).")], None),
         ("batch_size", Annotated[Optional[int], typer.Option("--batch-size", help="Keyframes per batch through the stages (default: 8 on CPU, 64 on CUDA); never changes the output.")], None),
-        ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,ocr,shots,caption,dense_caption,action (default: all of these), and the optional tags (ImageNet labels per shot).")], None),
+        ("stages", Annotated[Optional[str], typer.Option("--stages", help="Comma-separated stages to run: asr,detection,ocr,subtitles,shots,caption,dense_caption,action (default: all of these), and the optional tags (ImageNet labels per shot).")], None),
         ("scene", Annotated[Optional[float], typer.Option("--scene", help="Also take keyframes at scene changes above this score (0-1), e.g. 0.3.")], None),
         ("translate", Annotated[Optional[bool], typer.Option("--translate/--no-translate", help="Add Whisper's English translation beside non-English speech (needs a multilingual ASR model; default: when the LLM is English-only, as the default SmolLM2 is).")], None),
         ("max_seconds", Annotated[Optional[float], typer.Option("--max-seconds", help="Perceive only the first this many seconds of the video (a long one: bounds the time; the context says so).")], None),
+        ("subtitles", Annotated[Optional[str], typer.Option("--subtitles", help="A subtitle file (.srt, .vtt, .ass) to read with the video (default: NAME.srt, NAME.vtt, NAME.LANG.srt ... beside NAME.mp4, and the video's own text subtitle streams).")], None),
+        ("ocr_interval", Annotated[Optional[float], typer.Option("--ocr-interval", help="Seconds between on-screen text reads: a whole changed keyframe at most, a text row on screen at least this often (default 2; a clock is read on every keyframe it moves).")], None),
     ],
 }
 
@@ -63,6 +65,8 @@ class Options:
     scene: Optional[float] = None
     translate: Optional[bool] = None     # None: when the LLM declares English only (ask, chat, describe)
     max_seconds: Optional[float] = None
+    ocr_interval: Optional[float] = None
+    subtitles: Optional[str] = None
     cleanup: Optional[bool] = None
     base_url: Optional[str] = None
     n_ctx: Optional[int] = None
@@ -84,7 +88,8 @@ class Options:
         chosen = tuple(s.strip() for s in self.stages.split(",") if s.strip()) if self.stages else None   # None: all
         return perception_settings(profile=self.profile, fps=self.fps, stages=chosen, device=self.device,
                                    models=parse_overrides(self.model), scene=self.scene, batch_size=self.batch_size,
-                                   translate=bool(self.translate), max_seconds=self.max_seconds)
+                                   translate=bool(self.translate), max_seconds=self.max_seconds,
+                                   ocr_interval=self.ocr_interval, subtitles=self.subtitles)
 
     def llm_settings(self):
         """The :class:`~chat.llm.LLMSettings` these options ask for."""

@@ -24,9 +24,10 @@ def cache_dir() -> Path:
     return cache_root() / "perception"
 
 
-def cache_path(video_hash: str, settings: PerceptionSettings, stages: list[Stage]) -> Path:
-    """The cache file for a video's content hash and these settings."""
-    return cache_dir() / f"{video_hash}-{settings.cache_key(stages)}.json"
+def cache_path(video_hash: str, settings: PerceptionSettings, stages: list[Stage],
+               video: str | Path | None = None) -> Path:
+    """The cache file for a video's content hash and these settings (and the files beside ``video`` its stages read)."""
+    return cache_dir() / f"{video_hash}-{settings.cache_key(stages, video)}.json"
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -48,7 +49,7 @@ def perceive_cached(video: str | Path, settings: PerceptionSettings | None = Non
     info = probe(video)  # fails early, with a clear message, on a bad input
     if stages is None:
         stages, notes = build_stages(settings)
-    path = cache_path(info.content_hash, settings, stages)
+    path = cache_path(info.content_hash, settings, stages, video)
     if use_cache and path.exists():
         cached = Perception.model_validate_json(path.read_text())
         cached.video.path = str(video)

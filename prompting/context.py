@@ -18,8 +18,10 @@ timeline in time order. Every line is one of these kinds::
     Dense captions at second 5: person (left): "a man in a red shirt"; car (right): "a parked car"
     Action 0-4 s: riding a bike (0.82), skateboarding (0.05)
     Text 0:03-0:08 (top center): "Anyone know what this pocket is for?"
+    Text 0:00-0:42 (bottom right), changing: "01:00:00:00" at 0:00, "01:00:01:00" at 0:01, ... one value per second
     Speech 0:03-0:06: "Watch this!"
     Speech 0:03-0:06 (English translation): "Look at this!"
+    Subtitle 0:03-0:06 (English): "Watch this!"
     Speech 0:07-0:09 (French): "Regarde !"
     No speech 0:10-0:40
     Note at second 7: scene change
@@ -33,10 +35,15 @@ ImageNet labels of a shot with their probabilities, marked as classifier guesses
 consecutive shots with the same labels merge into one span (``m:ss``). ``Fact`` lines (:mod:`prompting.facts`) sum up the
 whole timeline and say what a stage that did not run leaves unknown (they
 replace the notes of stages skipped for want of a model). ``Text`` lines are
-on-screen text spans (``m:ss``) with a position word. ``Dense captions`` are region captions, about
-every 5 s. Spans of ``Action`` windows are seconds; ``Speech`` spans are
-``m:ss`` (start rounded down, end rounded up). At equal times the order is:
-second, scene, dense captions, action, text, speech, note.
+on-screen text spans (``m:ss``) with a position word; a value that keeps changing in one place
+(a clock, a counter, a score) is one ``changing`` line with its values and when each was read
+(at most :data:`SHOWN_VALUES` of them written; the entry holds them all, and
+:meth:`VideoContext.during` narrows it to the values at the times a question names). ``Dense captions`` are region captions, about
+every 5 s. ``Subtitle`` lines are the cues of the video's text subtitles (its streams and the files beside
+it, :mod:`perceive.subtitles`) with their language: the source's, else detected from their words
+(:func:`prompting.language.question_language`). Spans of ``Action`` windows are seconds; ``Speech`` and
+``Subtitle`` spans are ``m:ss`` (start rounded down, end rounded up). At equal times the order is:
+second, scene, dense captions, action, text, subtitle, speech, note.
 
 Speech (:mod:`prompting.speech` computes the facts, this module writes them):
 the ``Speech:`` header line names the main language with its detection
@@ -46,7 +53,7 @@ that an English-only model could not transcribe the span. ``No speech`` lines
 are spans without speech, written inward (start rounded up, end down) so they
 never overlap a speech line.
 
-Speech, on-screen text and region captions are untrusted text from the video, so they are
+Speech, subtitles, on-screen text and region captions are untrusted text from the video, so they are
 written as JSON string literals: quotes and backslashes are escaped, and any
 line break (``\\n``, ``\\r``, ``\\u2028`` ...) is collapsed to a space, so a
 transcript can never start a line of its own. Every other piece of model text
@@ -62,10 +69,11 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from perceive.asr import TRANSLATION, UNTRANSCRIBED
+from perceive.ocr import next_value
 from perceive.records import Box, ModelInfo, Note, Observation, Perception, VideoInfo, printable
 from prompting.facts import Fact, timeline_facts
 from prompting.format import clock, one_line, quote, secs
-from prompting.language import language_name
+from prompting.language import language_name, question_language
 from prompting.speech import SpeechFacts, silences, speech_facts
 
 TRANSLATED = "English translation"   # the tag of a speech entry that holds Whisper's English translation
@@ -74,10 +82,13 @@ TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:s
 EMPTY = "(nothing was seen or heard)"
 WINDOW_NOTE = ("The full context is longer than this window: the parts most relevant to the question are given in "
                "full detail, other parts as one-line Summary lines, and some parts may be left out.")
-KIND_ORDER = {"second": 0, "scene": 1, "dense": 2, "action": 3, "text": 4, "speech": 5, "silence": 5, "note": 6,
-              "summary": 7}
+KIND_ORDER = {"second": 0, "scene": 1, "dense": 2, "action": 3, "text": 4, "subtitle": 5, "speech": 6, "silence": 6,
+              "note": 7, "summary": 8}
 UNTRANSCRIBED_TEXT = "not transcribed (likely not English; the ASR model is English-only)"
 SCENE_TAG = "image tags, may be wrong"
+CHANGING = "changing"   # the tag of a text entry that holds a series of values read in one place
+SHOWN_VALUES = 30       # values a changing text line writes out (evenly spread); the entry holds them all
+MIN_VALUES = 3          # readings in one place that make a changing series
 
 
 class Cleaner(Protocol):
@@ -86,7 +97,7 @@ class Cleaner(Protocol):
     def clean(self, lines: list[str]) -> list[str]: ...
 
 
-Kind = Literal["second", "scene", "dense", "action", "text", "speech", "silence", "note", "summary"]
+Kind = Literal["second", "scene", "dense", "action", "text", "subtitle", "speech", "silence", "note", "summary"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,9 @@ class Entry:
     scene captions, its object labels); an ``action`` entry's ``labels`` are its
     classes, most likely first, a ``scene`` entry's its image tags. ``search`` is the text retrieval compares with
     a question: the entry's words without counts, positions, scores or track ids.
-    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``);
+    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``), names a ``subtitle``
+    entry's language, and marks a ``text``
+    entry that holds a series of values read in one place (:data:`CHANGING`, one observation per value);
     a ``silence`` entry (``No speech``) has no text.
     """
 
@@ -114,7 +127,10 @@ class Entry:
 
     @property
     def said(self) -> str:
-        """The words spoken (``speech`` entries), on one line; nothing for untranscribed speech."""
+        """The words spoken (``speech`` entries) or written, on one line; nothing for untranscribed speech;
+        the first and the last value of a changing text (:meth:`during` narrows it to the values at a time)."""
+        if self.tag == CHANGING and len(self.observations) > 2:
+            return f"{one_line(self.observations[0].text)} ... {one_line(self.observations[-1].text)}"
         return " ".join(one_line(o.text) for o in self.observations if o.label != UNTRANSCRIBED)
 
     def prefix(self) -> str:
@@ -125,9 +141,9 @@ class Entry:
             return f"Second {int(self.start)}"
         if self.kind == "dense":
             return f"Dense captions at second {int(self.start)}"
-        if self.kind == "speech":
+        if self.kind in ("speech", "subtitle"):
             span = clock(self.start) + (f"-{clock(self.end, up=True)}" if self.end is not None else "")
-            return f"Speech {span}" + (f" ({self.tag})" if self.tag else "")
+            return f"{self.kind.capitalize()} {span}" + (f" ({self.tag})" if self.tag else "")
         if self.kind == "silence":
             return f"No speech {clock(self.start, up=True)}-{clock(self.end if self.end is not None else self.start)}"
         if self.kind in ("text", "scene"):
@@ -136,7 +152,7 @@ class Entry:
             if self.kind == "scene":
                 return f"Scene {span} ({SCENE_TAG})"
             where = text_position(self.observations)
-            return f"Text {span}" + (f" ({where})" if where else "")
+            return f"Text {span}" + (f" ({where})" if where else "") + (f", {CHANGING}" if self.tag == CHANGING else "")
         if self.kind == "note":
             return f"Note at second {secs(self.start)}"
         name = "Action" if self.kind == "action" else "Summary"
@@ -145,6 +161,17 @@ class Entry:
     def line(self) -> str:
         """The entry as one line of context text."""
         return f"{self.prefix()}: {self.text}" if self.text or self.kind != "silence" else self.prefix()
+
+    def during(self, spans: list) -> Entry:
+        """A changing text entry narrowed to the values shown during ``spans`` (anything with
+        ``overlaps(start, end)``, e.g. :class:`prompting.question.TimeSpan`): those read inside them, else the
+        last one read before; any other entry, or no spans, as it is."""
+        if self.tag != CHANGING or not spans:
+            return self
+        shown = [o for o in self.observations if any(s.overlaps(o.start, o.end) for s in spans)]
+        first = min(s.start for s in spans)
+        shown = shown or [o for o in self.observations if o.start <= first][-1:]
+        return changing_entry(shown) if shown else self
 
 
 @dataclass(frozen=True)
@@ -211,6 +238,10 @@ class VideoContext:
     header: Header
     entries: list[Entry] = field(default_factory=list)
     fit: Fit | None = None
+
+    def during(self, spans: list) -> VideoContext:
+        """This context with each changing text narrowed to its values during ``spans`` (:meth:`Entry.during`)."""
+        return replace(self, entries=[e.during(spans) for e in self.entries]) if spans else self
 
     def render(self) -> str:
         """The context text the LLM reads (see the module docstring for its format)."""
@@ -433,6 +464,18 @@ def _speech_entries(perception: Perception) -> list[Entry]:
     return entries
 
 
+def _subtitle_entries(perception: Perception) -> list[Entry]:
+    """Subtitle cues, quoted like speech, each with the language of its source (the stream's or file's, else
+    detected from all the source's words): ``Subtitle 0:01-0:04 (English): "The word is pineapple."``"""
+    cues = [o for o in perception.by_stage("subtitle") if one_line(o.text)]
+    sources: dict[str | None, list[Observation]] = defaultdict(list)
+    for o in cues:
+        sources[o.label].append(o)
+    detected = {label: question_language(" ".join(o.text for o in found)) for label, found in sources.items()}
+    return [Entry(o.start, o.end, "subtitle", quote(o.text), (o,), search=quote(o.text),
+                  tag=language_name(o.language or detected[o.label])) for o in cues]
+
+
 def _action_entries(perception: Perception) -> list[Entry]:
     windows: dict[tuple[float, float], list[Observation]] = defaultdict(list)
     for o in perception.by_stage("action"):
@@ -449,20 +492,76 @@ def _action_entries(perception: Perception) -> list[Entry]:
 
 
 def _text_entries(perception: Perception) -> list[Entry]:
-    """On-screen text spans: texts with the same span in one entry, in reading order, quoted like speech.
+    """On-screen text spans: texts with the same span in one entry, in reading order, quoted like speech;
+    each series of values read in one place in one changing entry (:func:`value_series`).
 
     ``Text 0:00-0:05 (top center): "Anyone know what this pocket is for?"``
     """
+    readings = [o for o in perception.by_stage("ocr") if one_line(o.text)]
+    series = value_series(readings)
+    taken = {id(o) for chain in series for o in chain}
     groups: dict[tuple[float, float], list[Observation]] = defaultdict(list)
-    for o in perception.by_stage("ocr"):
-        if one_line(o.text):
+    for o in readings:
+        if id(o) not in taken:
             groups[(o.start, o.end if o.end is not None else o.start)].append(o)
-    entries = []
+    entries = [changing_entry(chain) for chain in series]
     for (start, end), found in sorted(groups.items()):
         found.sort(key=lambda o: (o.box.y1, o.box.x1) if o.box else (0.5, 0.5))
         text = quote(" ".join(o.text for o in found))
         entries.append(Entry(start, end, "text", text, tuple(found), search=text))
     return entries
+
+
+def _same_place(a: Box | None, b: Box | None) -> bool:
+    """Two text boxes on one row that overlap sideways by half the narrower one."""
+    if a is None or b is None:
+        return False
+    rows = min(a.y2, b.y2) - max(a.y1, b.y1) >= 0.5 * min(a.y2 - a.y1, b.y2 - b.y1)
+    side = min(a.x2, b.x2) - max(a.x1, b.x1) >= 0.5 * min(a.x2 - a.x1, b.x2 - b.x1)
+    return rows and side
+
+
+def value_series(readings: list[Observation], min_values: int = MIN_VALUES, gap: float = 5.0) -> list[list[Observation]]:
+    """Runs of on-screen text read in one place, each a new value of the one before (:func:`perceive.ocr.next_value`),
+    at most ``gap`` seconds apart: a clock, a counter, a score. Runs of at least ``min_values`` readings."""
+    chains: list[list[Observation]] = []
+    for o in sorted(readings, key=lambda o: o.start):
+        chain = next((c for c in chains if _same_place(c[-1].box, o.box) and next_value(c[-1].text, o.text)
+                      and o.start - (c[-1].end if c[-1].end is not None else c[-1].start) <= gap), None)
+        if chain is None:
+            chains.append([o])
+        else:
+            chain.append(o)
+    return [c for c in chains if len(c) >= min_values]
+
+
+def _rate(chain: list[Observation]) -> str:
+    """How often the value changed: ``one value per second``, ``one value per 2 s``."""
+    steps = sorted(b.start - a.start for a, b in zip(chain, chain[1:]))
+    step = steps[len(steps) // 2] if steps else 0.0
+    return "one value per second" if round(step, 1) == 1.0 else f"one value per {secs(step)} s"
+
+
+def changing_entry(chain: list[Observation], shown: int = SHOWN_VALUES) -> Entry:
+    """The text entry of a series of values read in one place (``tag`` :data:`CHANGING`): every value with its time,
+    at most ``shown`` of them written (evenly spread, ``...`` where some are left out).
+
+    ``"01:00:00:00" at 0:00, "01:00:01:00" at 0:01, ... "01:00:42:00" at 0:42, one value per second``
+    """
+    chain = sorted(chain, key=lambda o: o.start)
+    if len(chain) == 1:
+        o = chain[0]
+        return Entry(o.start, o.end, "text", quote(o.text), (o,), search=quote(o.text))
+    picked = range(len(chain)) if len(chain) <= shown else sorted(
+        {round(k * (len(chain) - 1) / (shown - 1)) for k in range(shown)})
+    parts, last = [], -1
+    for i in picked:
+        parts.append(("... " if i > last + 1 else "") + f"{quote(chain[i].text)} at {clock(chain[i].start)}")
+        last = i
+    text = ", ".join(parts) + (f", {_rate(chain)}" if len(chain) > 1 else "")
+    end = max(o.end if o.end is not None else o.start for o in chain)
+    return Entry(chain[0].start, end, "text", text, tuple(chain), search=" ".join(quote(o.text) for o in chain),
+                 tag=CHANGING)
 
 
 def text_position(observations: tuple[Observation, ...]) -> str | None:
@@ -482,7 +581,8 @@ def _note_entries(perception: Perception) -> list[Entry]:
 def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Entry]:
     """Every observation as timeline entries, in time order."""
     entries = (_second_entries(perception, cleanup) + _scene_entries(perception) + _dense_entries(perception)
-               + _action_entries(perception) + _text_entries(perception) + _speech_entries(perception)
+               + _action_entries(perception) + _text_entries(perception) + _subtitle_entries(perception)
+               + _speech_entries(perception)
                + _note_entries(perception))
     return sorted(entries, key=lambda e: (e.start, KIND_ORDER[e.kind]))
 

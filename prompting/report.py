@@ -47,6 +47,7 @@ MAX_THUMBNAILS = 16
 
 LANES: dict[str, str] = {
     "asr": "Speech",
+    "subtitle": "Subtitles",
     "ocr": "On-screen text",
     "track": "Object tracks",
     "detection": "Detections",
@@ -59,7 +60,7 @@ LANES: dict[str, str] = {
     "note": "Notes",
 }
 """Lane titles of the known stages, in display order; any other stage gets a lane after these."""
-COLOURS = {"asr": "#3b6fe0", "ocr": "#8a4fd0", "track": "#1f9d6b", "detection": "#6d9c12", "caption": "#e08a12",
+COLOURS = {"asr": "#3b6fe0", "subtitle": "#2f8fd8", "ocr": "#8a4fd0", "track": "#1f9d6b", "detection": "#6d9c12", "caption": "#e08a12",
            "dense_caption": "#d0603a", "action": "#cf3f74", "shot": "#5a6270", "tag": "#2a8f9d", "silence": "#9aa3ad",
            "note": "#5a6270"}
 MARKER_STAGES = {"note", "shot"}

