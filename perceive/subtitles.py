@@ -27,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 
 from perceive import decode
-from perceive.records import Observation, VideoInfo, printable
+from perceive.records import Note, Observation, VideoInfo, printable
 from perceive.stage import SourceStage
 
 TEXT_CODECS = {"subrip", "srt", "ass", "ssa", "mov_text", "webvtt", "text"}
@@ -174,7 +174,7 @@ class SubtitleStage(SourceStage):
             try:
                 out += cues(decoded(file.read_bytes()), printable(file.name), sidecar_language(path, file), until)
             except Exception as exc:  # noqa: BLE001 - an unreadable subtitle file is a note, never an error
-                self.notes.append(f"subtitles: {printable(file.name)} not read ({type(exc).__name__}: {exc})")
+                self.notes.append(Note(reason=f"subtitles: {printable(file.name)} not read ({type(exc).__name__}: {exc})"))
         return sorted(out, key=lambda o: o.start)
 
     def _streams(self, video: Path, until: float | None) -> list[Observation]:
@@ -187,13 +187,13 @@ class SubtitleStage(SourceStage):
                 pictures.append(what)
                 continue
             if codec not in TEXT_CODECS:
-                self.notes.append(f"subtitles: {what} is a subtitle format this reader does not know; not read")
+                self.notes.append(Note(reason=f"subtitles: {what} is a subtitle format this reader does not know; not read"))
                 continue
             try:
                 out += cues(extract_stream(video, index), f"stream {index}", language_code(language), until)
             except Exception as exc:  # noqa: BLE001 - a broken stream is a note, never an error
-                self.notes.append(f"subtitles: {what} not read ({exc})")
+                self.notes.append(Note(reason=f"subtitles: {what} not read ({exc})"))
         if pictures:
-            self.notes.append(f"subtitles: bitmap subtitle {'streams' if len(pictures) > 1 else 'stream'} "
-                              f"{', '.join(pictures)} not read (pictures of text, not text)")
+            self.notes.append(Note(reason=f"subtitles: bitmap subtitle {'streams' if len(pictures) > 1 else 'stream'} "
+                              f"{', '.join(pictures)} not read (pictures of text, not text)"))
         return out

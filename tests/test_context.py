@@ -216,7 +216,8 @@ def test_a_value_changing_in_one_place_is_one_line_with_every_value_in_its_entry
 
 
 def test_evidence_for_a_time_finds_the_value_shown_then():
-    from prompting.evidence import said_text, select_evidence
+    from answer.pipeline import gather as select_evidence
+    from answer.records import said_text
 
     context = video_context(clock_perception(42))
     for second in (20, 33):

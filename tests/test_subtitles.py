@@ -112,8 +112,8 @@ def test_bitmap_streams_are_one_note_not_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(subs, "subtitle_streams", lambda _video: found)
     cues, notes = subtitles(clip_path)
     assert cues == []
-    assert len(notes) == 1 and "bitmap subtitle streams" in notes[0]
-    assert "stream 2 (hdmv_pgs_subtitle, eng)" in notes[0] and "stream 3 (dvb_subtitle)" in notes[0]
+    assert len(notes) == 1 and "bitmap subtitle streams" in notes[0].render()
+    assert "stream 2 (hdmv_pgs_subtitle, eng)" in notes[0].render() and "stream 3 (dvb_subtitle)" in notes[0].render()
 
 
 def test_language_codes():
@@ -123,7 +123,8 @@ def test_language_codes():
 
 def test_subtitles_reach_the_context_in_their_language_and_are_quoted_evidence(tmp_path):
     from prompting.context import video_context
-    from prompting.evidence import QUOTED_KINDS, select_evidence
+    from answer.pipeline import gather as select_evidence
+    from answer.records import QUOTED_KINDS
 
     clip_path = with_stream(tmp_path, "movtext.mp4", "mov_text", language="und")   # no language tag: detected
     (tmp_path / "movtext.de.srt").write_text(GERMAN_SRT)
