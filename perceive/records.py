@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field, field_serializer
 
 SCHEMA_VERSION = 1
 
-StageName = Literal["asr", "detection", "track", "ocr", "shot", "tag", "caption", "dense_caption", "action", "note"]
+StageName = Literal["asr", "detection", "track", "colour", "clothing", "ocr", "shot", "tag", "setting", "caption",
+                    "dense_caption", "action", "note"]
 Weights = Literal["real", "random"]
 
 
