@@ -124,3 +124,17 @@ def test_without_looks_the_caption_fact_still_says_they_are_unknown():
     perception.observations = [o for o in perception.observations if o.stage == "track"]
     lines = video_context(perception).render().splitlines()
     assert "Fact: No image captions: clothes, colours and setting are unknown" in lines
+
+
+def test_background_beside_a_person_is_not_taken_for_their_colour():
+    frame = person_frame(0.0, (20, 20, 20), (40, 70, 160), (40, 70, 160), (200, 20, 30))
+    image = frame.image.copy()
+    image[:, :40] = image[:, 100:200] = (30, 150, 40)      # green wall beside the person
+    image[10:25, 40:100] = (30, 150, 40)                   # hair hidden by the same green: box top shows wall
+    image[0:10, 40:100] = (30, 150, 40)
+    image[17:25, 40:100] = (20, 20, 20)                    # the hair, under a band of wall colour
+    image[40:100, 40:52] = (30, 150, 40)                   # wall showing inside the box's edge
+    stage = ColourStage()
+    stage.process([Frame(0.0, image)], [detection(BOXES["person"], "person", 1, 0.0)])
+    [person] = stage.finish()
+    assert person.text.startswith("black hair, blue upper body")
