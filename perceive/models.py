@@ -91,15 +91,18 @@ ROLES: dict[str, RoleSpec] = {
 STAGES: dict[str, tuple[str | None, str]] = {
     "asr": ("asr", "perceive.asr:AsrStage"),
     "detection": ("detector", "perceive.detect:DetectionStage"),
+    "colours": (None, "perceive.colours:ColourStage"),
+    "clothing": ("tagger", "perceive.clothing:ClothingStage"),
     "ocr": ("ocr", "perceive.ocr:OcrStage"),
     "subtitles": (None, "perceive.subtitles:SubtitleStage"),
     "shots": (None, "perceive.shots:ShotStage"),
     "tags": ("tagger", "perceive.tags:TagStage"),
+    "setting": ("tagger", "perceive.clothing:SettingStage"),
     "caption": ("captioner", "perceive.caption:CaptionStage"),
     "dense_caption": ("captioner", "perceive.caption:DenseCaptionStage"),
     "action": ("action", "perceive.action:ActionStage"),
 }
-OPTIONAL_STAGES = ("tags",)
+OPTIONAL_STAGES = ("tags", "colours", "clothing", "setting")
 """Stages that run only when asked for (``--stages ...,tags``): their output is too often wrong (README)."""
 DEFAULT_STAGES = tuple(name for name in STAGES if name not in OPTIONAL_STAGES)
 """The stages a run without ``--stages`` uses, in pipeline order."""

@@ -23,7 +23,7 @@ from perceive.records import Note, Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, SourceStage, Stage
 from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
 
-PIPELINE_VERSION = 7
+PIPELINE_VERSION = 8
 """Part of every cache key: bump it when a change alters what the stages record."""
 LONG_KEYFRAMES = 3600
 """Above this many keyframes to perceive, the user is told up front that it will take long."""

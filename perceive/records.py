@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field, field_serializer, field_validator
 
 SCHEMA_VERSION = 1
 
-StageName = Literal["asr", "detection", "track", "ocr", "subtitle", "shot", "tag", "caption", "dense_caption", "action",
-                    "note"]
+StageName = Literal["asr", "detection", "track", "colour", "clothing", "ocr", "subtitle", "shot", "tag", "setting",
+                    "caption", "dense_caption", "action", "note"]
 Weights = Literal["real", "random"]
 
 

@@ -129,13 +129,15 @@ class Shot:
         self.total = probabilities.sum(0) + (self.total if self.total is not None else 0.0)
         self.count += len(probabilities)
 
-    def observations(self, labels: list[str], threshold: float) -> list[Observation]:
-        """One ``tag`` per label whose mean probability over the shot reaches ``threshold``, most likely first."""
+    def observations(self, labels: list[str], threshold: float, stage: str = "tag",
+                     only: set[str] | None = None) -> list[Observation]:
+        """One ``stage`` observation per label (of ``only``, if given) whose mean probability over the shot
+        reaches ``threshold``, most likely first."""
         if not self.count:
             return []
         mean = self.total / self.count
-        keep = [i for i in np.argsort(-mean) if mean[i] >= threshold]
-        return [Observation(stage="tag", start=self.start, end=self.end, text=labels[i], label=labels[i],
+        keep = [i for i in np.argsort(-mean) if mean[i] >= threshold and (only is None or labels[i] in only)]
+        return [Observation(stage=stage, start=self.start, end=self.end, text=labels[i], label=labels[i],
                             score=round(float(mean[i]), 3)) for i in keep]
 
 
@@ -149,6 +151,8 @@ class TagStage(FrameStage):
     """
 
     name = "tags"
+    record = "tag"
+    """The stage name of the observations it makes."""
 
     def __init__(self, model: ResolvedModel, device: str = "cpu", threshold: float = 0.3, interval: float = 2.0,
                  hist_threshold: float = 0.15, grey_threshold: float = 40.0):
@@ -166,6 +170,14 @@ class TagStage(FrameStage):
     def load_model(self) -> Tagger:
         return load_tagger(self.spec.location, self.device)
 
+    def kept(self, labels: list[str]) -> set[str] | None:
+        """The labels this stage may report (None: all of them)."""
+        return None
+
+    def _shot_observations(self, shot: Shot) -> list[Observation]:
+        labels = self.model.labels
+        return shot.observations(labels, self.threshold, self.record, self.kept(labels))
+
     def process(self, frames: list[Frame], earlier: list[Observation]) -> list[Observation]:
         tagger = self.model
         ended: list[Shot] = []
@@ -176,7 +188,7 @@ class TagStage(FrameStage):
                 self.shot = Shot(frame.time)
             self.shot.see(frame, self.interval, tagger.size)
         self._classify(tagger, [*ended, *([self.shot] if self.shot else [])])
-        return [o for shot in ended for o in shot.observations(tagger.labels, self.threshold)]
+        return [o for shot in ended for o in self._shot_observations(shot)]
 
     def _classify(self, tagger: Tagger, shots: list[Shot]) -> None:
         """Classify the queued crops of ``shots`` in one batch and hand each shot its rows."""
@@ -193,6 +205,6 @@ class TagStage(FrameStage):
 
     def finish(self) -> list[Observation]:
         """The tags of the last shot."""
-        out = self.shot.observations(self.model.labels, self.threshold) if self.shot is not None else []
+        out = self._shot_observations(self.shot) if self.shot is not None else []
         self.start()
         return out

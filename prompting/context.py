@@ -15,6 +15,8 @@ timeline in time order. Every line is one of these kinds::
     Second 3: a man riding a bike; objects: 2 person (left, center), 1 car (right); person #3 enters.
     Seconds 4-6: objects: 1 person (center).
     Scene 0:00-0:12 (image tags, may be wrong): lakeside 0.62, boathouse 0.41
+    Scene 0:00-0:12 (ImageNet setting, may be wrong): library 0.41
+    Looks 0:03-0:10: person #3 (colour analysis): blond hair, white upper body, blue lower body; (ImageNet) apron 0.41
     Dense captions at second 5: person (left): "a man in a red shirt"; car (right): "a parked car"
     Action 0-4 s: riding a bike (0.82), skateboarding (0.05)
     Text 0:03-0:08 (top center): "Anyone know what this pocket is for?"
@@ -32,7 +34,11 @@ of each label with a count and position words (left to right), and tracked
 objects that enter or leave; consecutive seconds with the same text merge into
 one ``Seconds A-B`` line. ``Scene`` lines are the optional ``tags`` stage's
 ImageNet labels of a shot with their probabilities, marked as classifier guesses;
-consecutive shots with the same labels merge into one span (``m:ss``). ``Fact`` lines (:mod:`prompting.facts`) sum up the
+consecutive shots with the same labels merge into one span (``m:ss``); the ``setting``
+stage's place classes make the same lines, marked ``ImageNet setting``. A ``Looks``
+line is one track's colours (:mod:`perceive.colours`, pixel analysis) and the
+ImageNet clothing classes read on it (:mod:`perceive.clothing`), each marked by its
+source, over the span (``m:ss``) the track was seen. ``Fact`` lines (:mod:`prompting.facts`) sum up the
 whole timeline and say what a stage that did not run leaves unknown (they
 replace the notes of stages skipped for want of a model). ``Text`` lines are
 on-screen text spans (``m:ss``) with a position word; a value that keeps changing in one place
@@ -43,7 +49,7 @@ every 5 s. ``Subtitle`` lines are the cues of the video's text subtitles (its st
 it, :mod:`perceive.subtitles`) with their language: the source's, else detected from their words
 (:func:`prompting.language.question_language`). Spans of ``Action`` windows are seconds; ``Speech`` and
 ``Subtitle`` spans are ``m:ss`` (start rounded down, end rounded up). At equal times the order is:
-second, scene, dense captions, action, text, subtitle, speech, note.
+second, scene, looks, dense captions, action, text, subtitle, speech, note.
 
 Speech (:mod:`prompting.speech` computes the facts, this module writes them):
 the ``Speech:`` header line names the main language with its detection
@@ -82,10 +88,13 @@ TIMELINE_TITLE = "Timeline (times in seconds from the start; speech spans in m:s
 EMPTY = "(nothing was seen or heard)"
 WINDOW_NOTE = ("The full context is longer than this window: the parts most relevant to the question are given in "
                "full detail, other parts as one-line Summary lines, and some parts may be left out.")
-KIND_ORDER = {"second": 0, "scene": 1, "dense": 2, "action": 3, "text": 4, "subtitle": 5, "speech": 6, "silence": 6,
-              "note": 7, "summary": 8}
+KIND_ORDER = {"second": 0, "scene": 1, "looks": 2, "dense": 3, "action": 4, "text": 5, "subtitle": 6, "speech": 7,
+              "silence": 7, "note": 8, "summary": 9}
 UNTRANSCRIBED_TEXT = "not transcribed (likely not English; the ASR model is English-only)"
 SCENE_TAG = "image tags, may be wrong"
+SETTING_TAG = "ImageNet setting, may be wrong"
+COLOUR_SOURCE = "colour analysis"
+CLOTHING_SOURCE = "ImageNet"
 CHANGING = "changing"   # the tag of a text entry that holds a series of values read in one place
 SHOWN_VALUES = 30       # values a changing text line writes out (evenly spread); the entry holds them all
 MIN_VALUES = 3          # readings in one place that make a changing series
@@ -97,7 +106,8 @@ class Cleaner(Protocol):
     def clean(self, lines: list[str]) -> list[str]: ...
 
 
-Kind = Literal["second", "scene", "dense", "action", "text", "subtitle", "speech", "silence", "note", "summary"]
+Kind = Literal["second", "scene", "looks", "dense", "action", "text", "subtitle", "speech", "silence", "note",
+              "summary"]
 
 
 @dataclass(frozen=True)
@@ -109,7 +119,7 @@ class Entry:
     scene captions, its object labels); an ``action`` entry's ``labels`` are its
     classes, most likely first, a ``scene`` entry's its image tags. ``search`` is the text retrieval compares with
     a question: the entry's words without counts, positions, scores or track ids.
-    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``), names a ``subtitle``
+    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``) or a ``scene`` entry (where its labels come from), names a ``subtitle``
     entry's language, and marks a ``text``
     entry that holds a series of values read in one place (:data:`CHANGING`, one observation per value);
     a ``silence`` entry (``No speech``) has no text.
@@ -146,11 +156,13 @@ class Entry:
             return f"{self.kind.capitalize()} {span}" + (f" ({self.tag})" if self.tag else "")
         if self.kind == "silence":
             return f"No speech {clock(self.start, up=True)}-{clock(self.end if self.end is not None else self.start)}"
-        if self.kind in ("text", "scene"):
+        if self.kind in ("text", "scene", "looks"):
             end = clock(self.end if self.end is not None else self.start, up=True)
             span = clock(self.start) + (f"-{end}" if end != clock(self.start) else "")
             if self.kind == "scene":
-                return f"Scene {span} ({SCENE_TAG})"
+                return f"Scene {span} ({self.tag or SCENE_TAG})"
+            if self.kind == "looks":
+                return f"Looks {span}"
             where = text_position(self.observations)
             return f"Text {span}" + (f" ({where})" if where else "") + (f", {CHANGING}" if self.tag == CHANGING else "")
         if self.kind == "note":
@@ -400,14 +412,15 @@ def merge_seconds(entries: list[Entry], step: float = 1.0) -> list[Entry]:
     return out
 
 
-def _scene_entries(perception: Perception) -> list[Entry]:
-    """The image tags of each shot (``tag`` observations of one span), consecutive shots with the same labels merged.
+def _scene_entries(perception: Perception, stage: str = "tag", tag: str = SCENE_TAG) -> list[Entry]:
+    """The image tags of each shot (``stage`` observations of one span), consecutive shots with the same labels
+    merged.
 
     ``Scene 0:00-0:12 (image tags, may be wrong): lakeside 0.62, boathouse 0.41``: labels most likely first,
-    each with its best probability over the merged shots.
+    each with its best probability over the merged shots; ``tag`` says where they come from.
     """
     shots: dict[tuple[float, float], list[Observation]] = defaultdict(list)
-    for o in perception.by_stage("tag"):
+    for o in perception.by_stage(stage):
         shots[(o.start, o.end if o.end is not None else o.start)].append(o)
     step = max(1.0, 1.0 / perception.fps_sampled if perception.fps_sampled else 1.0)
     merged: list[tuple[float, float, list[Observation]]] = []
@@ -424,7 +437,36 @@ def _scene_entries(perception: Perception) -> list[Entry]:
             best[_label(o)] = max(best.get(_label(o), 0.0), o.score or 0.0)
         labels = sorted(best, key=lambda label: -best[label])
         entries.append(Entry(start, end, "scene", ", ".join(f"{label} {best[label]:.2f}" for label in labels),
-                             tuple(found), labels=tuple(labels), search=", ".join(labels)))
+                             tuple(found), labels=tuple(labels), search=", ".join(labels), tag=tag))
+    return entries
+
+
+def _looks_entries(perception: Perception) -> list[Entry]:
+    """One entry per track with colours or clothing: each part marked by its source.
+
+    ``Looks 0:03-0:10: person #3 (colour analysis): blond hair, white upper body; (ImageNet) apron 0.41``
+    """
+    tracks: dict[int, list[Observation]] = defaultdict(list)
+    for o in perception.observations:
+        if o.stage in ("colour", "clothing") and o.track_id is not None:
+            tracks[o.track_id].append(o)
+    names = {o.track_id: _label(o) for o in perception.by_stage("track")}
+    entries = []
+    for track_id, found in tracks.items():
+        colours = [o for o in found if o.stage == "colour"]
+        worn = sorted((o for o in found if o.stage == "clothing"), key=lambda o: -(o.score or 0.0))
+        label = _label(colours[0]) if colours else names.get(track_id, "person")
+        parts, plain = [], []
+        if colours:
+            parts.append((COLOUR_SOURCE, one_line(colours[0].text)))
+            plain.append(one_line(colours[0].text))
+        if worn:
+            parts.append((CLOTHING_SOURCE, ", ".join(f"{one_line(o.text)} {o.score or 0.0:.2f}" for o in worn)))
+            plain += [one_line(o.text) for o in worn]
+        text = "; ".join(f"({source}){':' if i == 0 else ''} {said}" for i, (source, said) in enumerate(parts))
+        start, end = min(o.start for o in found), max(o.end if o.end is not None else o.start for o in found)
+        entries.append(Entry(start, end, "looks", f"{label} #{track_id} {text}", tuple(found),
+                             labels=(label,), search=f"{label}: " + ", ".join(plain)))
     return entries
 
 
@@ -580,7 +622,8 @@ def _note_entries(perception: Perception) -> list[Entry]:
 
 def timeline(perception: Perception, cleanup: Cleaner | None = None) -> list[Entry]:
     """Every observation as timeline entries, in time order."""
-    entries = (_second_entries(perception, cleanup) + _scene_entries(perception) + _dense_entries(perception)
+    entries = (_second_entries(perception, cleanup) + _scene_entries(perception)
+               + _scene_entries(perception, "setting", SETTING_TAG) + _looks_entries(perception) + _dense_entries(perception)
                + _action_entries(perception) + _text_entries(perception) + _subtitle_entries(perception)
                + _speech_entries(perception)
                + _note_entries(perception))

@@ -134,14 +134,25 @@ UNKNOWN_WITHOUT = {
 }
 
 
+LOOKS_WITHOUT_CAPTIONS = ("No image captions: how things look is known only from the Looks lines (pixel colours, "
+                          "ImageNet clothing guesses) and ImageNet setting guesses")
+LOOKS_STAGES = ("colour", "clothing", "setting")
+
+
 def unknown_facts(perception: Perception) -> list[UnknownFact]:
-    """What is unknown because a stage did not run (no model, or not selected), or the video has no audio."""
+    """What is unknown because a stage did not run (no model, or not selected), or the video has no audio.
+
+    Without captions but with colours, clothing or setting (:data:`LOOKS_STAGES`), the caption fact says
+    where what is known of the looks comes from instead of calling it unknown.
+    """
     roles = {m.role for m in perception.models}
     seen = {o.stage for o in perception.observations}
     out = []
     for stage, (role, text) in UNKNOWN_WITHOUT.items():
         if stage == "asr" and not perception.video.has_audio:
             out.append(UnknownFact(stage=stage, text="No audio track: nothing could be heard"))
+        elif stage == "caption" and role not in roles and stage not in seen and seen & set(LOOKS_STAGES):
+            out.append(UnknownFact(stage=stage, text=LOOKS_WITHOUT_CAPTIONS))
         elif role not in roles and stage not in seen:
             out.append(UnknownFact(stage=stage, text=text))
     return out
