@@ -124,7 +124,8 @@ class Entry:
     scene captions, its object labels); an ``action`` entry's ``labels`` are its
     classes, most likely first, a ``scene`` entry's its image tags. ``search`` is the text retrieval compares with
     a question: the entry's words without counts, positions, scores or track ids.
-    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``);
+    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``), or marks a ``text`` or
+    ``second`` entry from a second look at the question's span (``re-look 4 fps``, :mod:`prompting.relook`);
     a ``silence`` entry (``No speech``) has no text.
     """
 
@@ -146,9 +147,10 @@ class Entry:
     def prefix(self) -> str:
         """The time prefix of the entry's line, e.g. ``Second 3`` or ``Speech 0:03-0:06``."""
         if self.kind == "second":
+            tag = f" ({self.tag})" if self.tag else ""
             if self.end is not None and int(self.end) != int(self.start):   # merged identical seconds
-                return f"Seconds {int(self.start)}-{int(self.end)}"
-            return f"Second {int(self.start)}"
+                return f"Seconds {int(self.start)}-{int(self.end)}{tag}"
+            return f"Second {int(self.start)}{tag}"
         if self.kind == "dense":
             return f"Dense captions at second {int(self.start)}"
         if self.kind == "speech":
@@ -161,7 +163,7 @@ class Entry:
             span = clock(self.start) + (f"-{end}" if end != clock(self.start) else "")
             if self.kind == "scene":
                 return f"Scene {span} ({SCENE_TAG})"
-            where = text_position(self.observations)
+            where = ", ".join(p for p in (text_position(self.observations), self.tag) if p)
             return f"Text {span}" + (f" ({where})" if where else "")
         if self.kind == "note":
             return f"Note at second {secs(self.start)}"
