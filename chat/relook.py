@@ -32,6 +32,6 @@ def look_again(session, question: str, settings: PerceptionSettings | None = Non
     looked = windows([(s.start, s.end, s.point) for s in spans], video.duration, relook.margin)
     if not looked:
         return False
-    extra = relook_windows(video.path, looked, settings, relook, callbacks)
+    extra = relook_windows(video, looked, settings, relook, callbacks)
     session.context = with_relook(session.context, extra, relook.tag)
     return True

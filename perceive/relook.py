@@ -31,7 +31,7 @@ from perceive.callbacks import PipelineCallbacks
 from perceive.pipeline import PerceptionSettings, build_stages
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import FrameStage
-from perceive.video import iter_keyframes, probe
+from perceive.video import iter_keyframes
 
 RELOOK_VERSION = 1
 """Part of every re-look cache key: bump it when a change alters what a re-look records."""
@@ -103,17 +103,16 @@ def cache_file(info: VideoInfo, window: Window, key: str) -> Path:
     return cache_dir() / f"{info.content_hash}-relook-{digest}.json"
 
 
-def relook_windows(video: str | Path, windows_: list[Window], settings: PerceptionSettings,
+def relook_windows(info: VideoInfo, windows_: list[Window], settings: PerceptionSettings,
                    relook: Relook | None = None, callbacks: PipelineCallbacks | None = None,
                    use_cache: bool = True) -> Perception:
-    """The observations of a second look at ``windows_`` of ``video`` (see the module docstring).
+    """The observations of a second look at ``windows_`` of the video ``info`` describes (see the module docstring).
 
     The result is a :class:`Perception` sampled at the re-look's rate whose notes say what was looked at
-    and whether the budget ran out. A window already looked at (same video, window and settings) comes from
+    and whether the budget ran out, and whose ``timings["relook"]`` is the seconds this call took. A window already looked at (same video, window and settings) comes from
     the cache; the budget is shared by all the windows, in time order.
     """
     relook = relook or Relook()
-    info = probe(video)
     hooks = callbacks or PipelineCallbacks()
     focused = relook_settings(settings, relook)
     first_fps = settings.fps
@@ -122,7 +121,8 @@ def relook_windows(video: str | Path, windows_: list[Window], settings: Percepti
     frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     key = focused.cache_key(stages)
     observations: list[Observation] = []
-    deadline = time.perf_counter() + relook.seconds
+    began = time.perf_counter()
+    deadline = began + relook.seconds
     for window in windows_:
         path = cache_file(info, window, key)
         if use_cache and path.exists():
@@ -138,7 +138,8 @@ def relook_windows(video: str | Path, windows_: list[Window], settings: Percepti
         hooks.on_note(note, kind="info")
     infos = [m.info() for s in frame_stages for m in s.specs() if m]
     return Perception(video=info, fps_sampled=relook.fps, models=list({(i.role, i.name): i for i in infos}.values()),
-                      observations=sorted(observations, key=lambda o: o.start), notes=notes)
+                      observations=sorted(observations, key=lambda o: o.start), notes=notes,
+                      timings={"relook": round(time.perf_counter() - began, 3)})
 
 
 BUDGET_NOTE = "re-look budget spent"
