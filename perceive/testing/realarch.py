@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from perceive.models import mark_random
-from perceive.testing.tiny import yolo11n
+from perceive.testing.tiny import FLORENCE_SPECIALS, florence2, yolo11n
 
 # The registry role each builder makes, with the real model whose size it copies.
 REAL_ARCH = {
@@ -66,36 +66,14 @@ def build_detector(folder: Path) -> Path:
 def build_florence2(folder: Path) -> Path:
     """Florence-2-base (DaViT at 768 px, 577 image tokens, + a 6+6-layer BART-base, about 0.23 B parameters).
 
-    Its tokenizer is byte-level BPE over the BERT word list padded to Florence-2's 51,289 tokens; like the
-    tiny one, its generation config suppresses the special tokens, so every caption runs to ``max_new_tokens``.
+    Its vocabulary is the BERT word list padded to Florence-2's 51,289 tokens; like the tiny one
+    (:func:`~perceive.testing.tiny.florence2`), every caption runs to ``max_new_tokens``.
     """
-    import torch
-    from transformers import (BartConfig, BartTokenizer, CLIPImageProcessor, Florence2Config,
-                              Florence2ForConditionalGeneration, Florence2Processor, Florence2VisionConfig)
-
-    folder.mkdir(parents=True, exist_ok=True)
-    specials = ["<s>", "<pad>", "</s>", "<unk>"]
-    words = dict.fromkeys(f"\u0120{w}" for w in bert_vocab() if not w.startswith(("[", "##")))
-    words = [*specials, *words, *(f"\u0120tok{i}" for i in range(51289))][:51289]
-    tokenizer = BartTokenizer(vocab={w: i for i, w in enumerate(words)}, merges=[],
-                              extra_special_tokens={"image_token": "<image>"})
-    images = CLIPImageProcessor(size={"height": 768, "width": 768}, do_center_crop=False,
-                                image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
-    images.image_seq_length = 577   # (768 / 32)^2 grid tokens + one pooled token
-    vision = Florence2VisionConfig(projection_dim=768)
-    text = BartConfig(vocab_size=len(tokenizer), d_model=768, encoder_layers=6, decoder_layers=6,
-                      encoder_attention_heads=12, decoder_attention_heads=12, encoder_ffn_dim=3072,
-                      decoder_ffn_dim=3072, max_position_embeddings=1024, pad_token_id=1, bos_token_id=0,
-                      eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0, forced_eos_token_id=None)
-    torch.manual_seed(0)
-    model = Florence2ForConditionalGeneration(
-        Florence2Config(vision_config=vision, text_config=text, image_token_id=tokenizer.image_token_id))
-    model.generation_config.suppress_tokens = [tokenizer.convert_tokens_to_ids(t) for t in [*specials, "<image>"]]
-    model.generation_config.forced_eos_token_id = None
-    model.save_pretrained(folder)
-    Florence2Processor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
-    mark_random(folder)
-    return folder
+    words = [w for w in bert_vocab() if not w.startswith(("[", "##"))]
+    words = [*dict.fromkeys(words), *(f"tok{i}" for i in range(51289))][:51289 - len(FLORENCE_SPECIALS)]
+    text = dict(d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12,
+                decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072, max_position_embeddings=1024)
+    return florence2(folder, words, 768, {"projection_dim": 768}, text)
 
 
 def build_blip(folder: Path) -> Path:
