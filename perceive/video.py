@@ -137,7 +137,8 @@ def _output_size(info: VideoInfo, max_side: int) -> tuple[int, int]:
 
 
 def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_side: int = 640,
-                   scene_threshold: float | None = None, max_seconds: float | None = None) -> Iterator[list[Frame]]:
+                   scene_threshold: float | None = None, max_seconds: float | None = None,
+                   start: float = 0.0) -> Iterator[list[Frame]]:
     """Yield batches of keyframes sampled at ``fps`` (or at scene changes) with their timestamps.
 
     With ``scene_threshold`` (0..1), frames whose scene-change score exceeds it are
@@ -146,15 +147,18 @@ def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_s
     Frames are scaled to ``max_side`` inside ffmpeg, so a huge frame never reaches
     Python at full size. If ffmpeg produces nothing for :data:`STALL_TIMEOUT`
     seconds while a frame is awaited, it is stopped and :class:`VideoError` raised.
-    With ``max_seconds``, only the first ``max_seconds`` of the video are decoded.
+    With ``max_seconds``, only the first ``max_seconds`` of the video are decoded; with ``start``, decoding
+    begins there (ffmpeg seeks to it) and keyframe ``n`` is the frame on screen at ``start + n / fps``.
     """
     width, height = _output_size(info, max_side)
     if not decode.have_ffmpeg():
-        yield from _batched(decode.keyframes_fallback(info.path, fps, (width, height)), batch_size, max_seconds)
+        frames = ((t, image) for t, image in decode.keyframes_fallback(info.path, fps, (width, height))
+                  if t >= start - 1e-6)
+        yield from _batched(frames, batch_size, max_seconds)
         return
     import ffmpeg
 
-    stream = ffmpeg.input(_INPUT, **_input_options(max_seconds))
+    stream = ffmpeg.input(_INPUT, **_input_options(max_seconds, start))
     if scene_threshold is None:
         # round=up: keyframe n is the frame on screen at n / fps (the default, near, takes the one ~0.5 / fps later)
         stream = stream.filter("fps", fps=fps, round="up")
@@ -178,10 +182,10 @@ def iter_keyframes(info: VideoInfo, fps: float = 1.0, batch_size: int = 8, max_s
                 break
             image = np.frombuffer(buf, np.uint8).reshape(height, width, 3)
             if scene_threshold is None:
-                t = index / fps
+                t = start + index / fps
             else:
                 reader.join(timeout=0.05) if len(times) <= index else None
-                t = times[index] if index < len(times) else index / fps
+                t = start + (times[index] if index < len(times) else index / fps)
             batch.append(Frame(time=round(t, 3), image=image))
             index += 1
             if len(batch) == batch_size:
@@ -232,9 +236,12 @@ def _collect_showinfo_times(stderr, times: list[float]) -> None:
             times.append(float(m.group(1)))
 
 
-def _input_options(max_seconds: float | None) -> dict:
-    """ffmpeg input options: skip corrupt data; read at most ``max_seconds`` of the file when given."""
-    return {"err_detect": "ignore_err", **({"t": f"{max_seconds:g}"} if max_seconds is not None else {})}
+def _input_options(max_seconds: float | None, start: float = 0.0) -> dict:
+    """ffmpeg input options: skip corrupt data; read from ``start`` (s) up to ``max_seconds`` of the file when given."""
+    seek = {"ss": f"{start:.3f}"} if start > 0 else {}
+    if max_seconds is not None:
+        seek["t"] = f"{max(0.0, max_seconds - start):g}"
+    return {"err_detect": "ignore_err", **seek}
 
 
 def load_audio(info: VideoInfo, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray | None:

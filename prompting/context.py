@@ -119,9 +119,10 @@ class Entry:
     scene captions, its object labels); an ``action`` entry's ``labels`` are its
     classes, most likely first, a ``scene`` entry's its image tags. ``search`` is the text retrieval compares with
     a question: the entry's words without counts, positions, scores or track ids.
-    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``) or a ``scene`` entry (where its labels come from), names a ``subtitle``
-    entry's language, and marks a ``text``
-    entry that holds a series of values read in one place (:data:`CHANGING`, one observation per value);
+    ``tag`` qualifies a ``speech`` entry (its language, or ``English translation``) or a ``scene`` entry (where
+    its labels come from), names a ``subtitle`` entry's language, marks a ``text`` entry that holds a series of
+    values read in one place (:data:`CHANGING`, one observation per value), or marks a ``text`` or ``second``
+    entry from a second look at the question's span (``re-look 4 fps``, :mod:`prompting.relook`);
     a ``silence`` entry (``No speech``) has no text.
     """
 
@@ -146,9 +147,10 @@ class Entry:
     def prefix(self) -> str:
         """The time prefix of the entry's line, e.g. ``Second 3`` or ``Speech 0:03-0:06``."""
         if self.kind == "second":
+            tag = f" ({self.tag})" if self.tag else ""
             if self.end is not None and int(self.end) != int(self.start):   # merged identical seconds
-                return f"Seconds {int(self.start)}-{int(self.end)}"
-            return f"Second {int(self.start)}"
+                return f"Seconds {int(self.start)}-{int(self.end)}{tag}"
+            return f"Second {int(self.start)}{tag}"
         if self.kind == "dense":
             return f"Dense captions at second {int(self.start)}"
         if self.kind in ("speech", "subtitle"):
@@ -163,7 +165,8 @@ class Entry:
                 return f"Scene {span} ({self.tag or SCENE_TAG})"
             if self.kind == "looks":
                 return f"Looks {span}"
-            where = text_position(self.observations)
+            relook = self.tag if self.tag != CHANGING else None
+            where = ", ".join(p for p in (text_position(self.observations), relook) if p)
             return f"Text {span}" + (f" ({where})" if where else "") + (f", {CHANGING}" if self.tag == CHANGING else "")
         if self.kind == "note":
             return f"Note at second {secs(self.start)}"

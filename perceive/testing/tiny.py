@@ -72,7 +72,53 @@ _TINY_WORDS = ("a man woman person dog cat car bike bicycle street road table ro
                "white black small large two group front next to").split()
 
 
-def tiny_captioner(folder: str | Path) -> Path:
+FLORENCE_SPECIALS = ("<s>", "<pad>", "</s>", "<unk>")
+
+
+def florence2(folder: str | Path, words: list[str], side: int, vision: dict, text: dict) -> Path:
+    """Save an untrained Florence-2 captioner to ``folder`` (marked random): ``words`` as its byte-level BPE
+    vocabulary after the special tokens, ``side``-px images, ``vision``/``text`` the DaViT and BART settings.
+
+    Its generation config never emits a special token (nor the end), so every caption is
+    words and runs to ``max_new_tokens``, as an untrained BLIP's does.
+    """
+    import torch
+    from transformers import (BartConfig, BartTokenizer, CLIPImageProcessor, Florence2Config,
+                              Florence2ForConditionalGeneration, Florence2Processor, Florence2VisionConfig)
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = [*FLORENCE_SPECIALS, *dict.fromkeys(f"\u0120{w}" for w in words)]   # \u0120: the space before a word
+    tokenizer = BartTokenizer(vocab={t: i for i, t in enumerate(tokens)}, merges=[],
+                              extra_special_tokens={"image_token": "<image>"})
+    images = CLIPImageProcessor(size={"height": side, "width": side}, do_center_crop=False,
+                                image_mean=[0.485, 0.456, 0.406], image_std=[0.229, 0.224, 0.225])
+    images.image_seq_length = (side // 32) ** 2 + 1   # the DaViT grid (stride 32), plus its one pooled token
+    text = BartConfig(vocab_size=len(tokenizer), pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                      decoder_start_token_id=2, forced_bos_token_id=0, forced_eos_token_id=None, **text)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the same model every time
+        model = Florence2ForConditionalGeneration(Florence2Config(
+            vision_config=Florence2VisionConfig(**vision), text_config=text, image_token_id=tokenizer.image_token_id))
+    model.generation_config.suppress_tokens = tokenizer.convert_tokens_to_ids([*FLORENCE_SPECIALS, "<image>"])
+    model.generation_config.forced_eos_token_id = None
+    model.save_pretrained(folder)
+    Florence2Processor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
+    mark_random(folder)
+    return folder
+
+
+def tiny_florence2(folder: str | Path) -> Path:
+    """Save a tiny Florence-2 captioner (the default's kind) to ``folder``: random weights, 64 px images
+    (5 image tokens), a 1+1-layer BART of width 32, a few-word vocabulary."""
+    vision = dict(depths=[1, 1, 1, 1], embed_dim=[8, 16, 16, 32], num_heads=[1, 1, 1, 1], num_groups=[1, 1, 1, 1],
+                  window_size=2, projection_dim=32, max_position_embeddings=8, max_temporal_embeddings=4)
+    text = dict(d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+                encoder_ffn_dim=37, decoder_ffn_dim=37, max_position_embeddings=128)
+    return florence2(folder, _TINY_WORDS, 64, vision, text)
+
+
+def tiny_blip(folder: str | Path) -> Path:
     """Save a tiny BLIP captioner (random weights, 32 px images, a few-word vocabulary) to ``folder``."""
     import torch
     from transformers import (BertTokenizer, BlipConfig, BlipForConditionalGeneration, BlipImageProcessor,
@@ -188,5 +234,5 @@ def tiny_cleanup(folder: str | Path) -> Path:
     return folder
 
 
-BUILDERS = {"asr": tiny_asr, "detector": tiny_detector, "tagger": tiny_tagger, "captioner": tiny_captioner,
+BUILDERS = {"asr": tiny_asr, "detector": tiny_detector, "tagger": tiny_tagger, "captioner": tiny_florence2,
             "action": tiny_action, "cleanup": tiny_cleanup}
