@@ -4,7 +4,7 @@
 has :mod:`perceive.relook` decode it again at 4 fps (within the time budget of
 :class:`~perceive.relook.Relook`), and puts what OCR and detection found there
 into the session's context, marked ``re-look 4 fps`` (:mod:`prompting.relook`).
-Times are read by :func:`prompting.question.parse_question`, so every wording it
+Times are read by :func:`answer.question.parse_question`, so every wording it
 knows (clocks, ``40 seconds``, ``between ... and ...``, ``at the end``) works here.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from perceive.callbacks import PipelineCallbacks
 from perceive.pipeline import PerceptionSettings
 from perceive.relook import RELOOK_STAGES, Relook, relook_windows, windows
-from prompting.question import parse_question, resolve_spans
+from answer.question import parse_question, resolve_spans
 from prompting.relook import with_relook
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from perceive.cache import cache_dir, write_atomic
 from perceive.callbacks import PipelineCallbacks
 from perceive.pipeline import PerceptionSettings, build_stages
-from perceive.records import Observation, Perception, VideoInfo
+from perceive.records import Note, Observation, Perception, VideoInfo
 from perceive.stage import FrameStage
 from perceive.video import iter_keyframes
 
@@ -117,7 +117,7 @@ def relook_windows(info: VideoInfo, windows_: list[Window], settings: Perception
     focused = relook_settings(settings, relook)
     first_fps = settings.fps
     stages, _ = build_stages(focused)   # a stage skipped for want of a model was noted by the first pass
-    notes: list[str] = []
+    notes: list[Note] = []
     frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     key = focused.cache_key(stages)
     observations: list[Observation] = []
@@ -128,14 +128,14 @@ def relook_windows(info: VideoInfo, windows_: list[Window], settings: Perception
         if use_cache and path.exists():
             part = Perception.model_validate_json(path.read_text())
         else:
-            part = _look(info, window, focused, frame_stages, first_fps, relook, deadline, hooks)
-            if not any(n.startswith(BUDGET_NOTE) for n in part.notes):   # a cut-short look is not kept
+            part, spent = _look(info, window, focused, frame_stages, first_fps, relook, deadline, hooks)
+            if not spent:   # a cut-short look is not kept
                 write_atomic(path, part.model_dump_json())
         observations += part.observations
         notes += part.notes
     hooks.on_progress("done", 1.0, 1.0)
     for note in notes:
-        hooks.on_note(note, kind="info")
+        hooks.on_note(note.render(), kind="info")
     infos = [m.info() for s in frame_stages for m in s.specs() if m]
     return Perception(video=info, fps_sampled=relook.fps, models=list({(i.role, i.name): i for i in infos}.values()),
                       observations=sorted(observations, key=lambda o: o.start), notes=notes,
@@ -146,8 +146,9 @@ BUDGET_NOTE = "re-look budget spent"
 
 
 def _look(info: VideoInfo, window: Window, settings: PerceptionSettings, stages: list[FrameStage], first_fps: float,
-          relook: Relook, deadline: float, hooks: PipelineCallbacks) -> Perception:
-    """Run ``stages`` on the keyframes of ``window`` that the first pass (at ``first_fps``) did not see."""
+          relook: Relook, deadline: float, hooks: PipelineCallbacks) -> tuple[Perception, bool]:
+    """Run ``stages`` on the keyframes of ``window`` that the first pass (at ``first_fps``) did not see; and
+    whether the budget ran out before the window's end."""
     label = f"{relook.tag} {window.start:.1f}-{window.end:.1f} s"
     for stage in stages:
         stage.start(info)
@@ -175,7 +176,7 @@ def _look(info: VideoInfo, window: Window, settings: PerceptionSettings, stages:
     note = f"{relook.tag}: looked again at {window.start:.1f}-{min(reached, window.end):.1f} s"
     if spent:
         note = f"{BUDGET_NOTE} ({relook.seconds:g} s): {note} of {window.start:.1f}-{window.end:.1f} s"
-    return Perception(video=info, fps_sampled=relook.fps, observations=kept, notes=[note])
+    return Perception(video=info, fps_sampled=relook.fps, observations=kept, notes=[Note(reason=note)]), spent
 
 
 def _seen(time_: float, fps: float) -> bool:

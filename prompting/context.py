@@ -179,7 +179,7 @@ class Entry:
 
     def during(self, spans: list) -> Entry:
         """A changing text entry narrowed to the values shown during ``spans`` (anything with
-        ``overlaps(start, end)``, e.g. :class:`prompting.question.TimeSpan`): those read inside them, else the
+        ``overlaps(start, end)``, e.g. :class:`answer.question.TimeSpan`): those read inside them, else the
         last one read before; any other entry, or no spans, as it is."""
         if self.tag != CHANGING or not spans:
             return self

@@ -174,7 +174,8 @@ def test_a_line_running_off_the_edge_is_read(tmp_path):
 @pytest.mark.slow
 def test_a_running_timecode_is_one_changing_line_with_the_value_at_20_s(tmp_path):
     from prompting.context import CHANGING, video_context
-    from prompting.evidence import said_text, select_evidence
+    from answer.pipeline import gather as select_evidence
+    from answer.records import said_text
 
     stage = ocr_stage()
     p = perceive_video(timecode_clip(tmp_path), PerceptionSettings(stages=("ocr",)), stages=[stage], notes=[])

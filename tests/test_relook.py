@@ -97,7 +97,7 @@ def test_the_first_pass_misses_the_word_and_the_relook_reads_it(flash):
     read = [o for o in extra.by_stage("ocr") if WORD in o.text.upper()]
     assert read and all(4.5 <= o.start <= o.end < 6.5 for o in read)
     assert extra.fps_sampled == 4.0 and any(label.startswith("re-look 4 fps") for label in hooks.progress)
-    assert any("looked again at 4.5-6.5 s" in n for n in extra.notes)
+    assert any("looked again at 4.5-6.5 s" in n.reason for n in extra.notes)
     # the same window again comes from the cache: no stage runs, the same observations
     again = Recorder()
     cached = relook_windows(probe(flash), [Window(4.5, 6.5)], OCR_ONLY, Relook(), callbacks=again)
@@ -109,7 +109,7 @@ def test_the_budget_bounds_the_work_and_a_cut_short_look_is_not_cached(flash):
     pytest.importorskip("rapidocr_onnxruntime")
     short = Relook(seconds=1e-6)
     extra = relook_windows(probe(flash), [Window(4.5, 6.5)], OCR_ONLY, short)
-    assert extra.observations == [] and any(n.startswith("re-look budget spent") for n in extra.notes)
+    assert extra.observations == [] and any(n.reason.startswith("re-look budget spent") for n in extra.notes)
     assert relook_windows(probe(flash), [Window(4.5, 6.5)], OCR_ONLY, short).notes == extra.notes   # looked at again
 
 
