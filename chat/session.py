@@ -42,7 +42,6 @@ class ChatSession:
         ``evidence`` None chooses evidence-first by the window size; ``one_paragraph`` ends answers at a blank line;
         ``guard`` replaces an unsupported answer when the context says something could not be seen."""
         self.llm = llm
-        self.context = context
         self.perception = perception
         self.embedder = embedder
         self.evidence_first = evidence if evidence is not None else llm.n_ctx < EVIDENCE_WINDOW
@@ -53,6 +52,16 @@ class ChatSession:
         self.last_turn: Turn | None = None
         self.first_token_at: float | None = None   # perf_counter() of the last answer's first token
         self.first_shown_at: float | None = None   # ... and of its first piece the user saw
+
+    @property
+    def context(self) -> VideoContext:
+        """The video context questions are answered from (the answer pipeline's)."""
+        return self.pipeline.context
+
+    @context.setter
+    def context(self, context: VideoContext) -> None:
+        """Replace the context (a re-look adds entries); the next question is answered from it."""
+        self.pipeline.context = context
 
     @property
     def last_answer(self) -> Answer | None:

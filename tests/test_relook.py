@@ -119,7 +119,6 @@ def test_the_budget_bounds_the_work_and_a_cut_short_look_is_not_cached(flash):
     "What text shows between 5 and 6 seconds?",
     "Was steht bei 0:05 auf dem Bildschirm?",
 ])
-@pytest.mark.xfail(reason='open after the OCR merge: the re-look word no longer reaches the context (see the closing note)', strict=False)
 def test_ask_with_a_time_relooks_that_span(flash, question):
     pytest.importorskip("rapidocr_onnxruntime")
     llm, hooks, shown = stub_llm(), Recorder(), []
