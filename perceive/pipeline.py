@@ -2,7 +2,9 @@
 
 Keyframes are decoded once and each batch flows through the frame stages in
 order (detection before dense captions, which caption the detected regions);
-the audio track goes to the ASR stage. A stage whose model cannot be had (e.g.
+the audio track streams to the ASR stage in blocks (with ``concurrent_audio``, in a
+thread beside the frame stages). Nothing held grows with the video's length but the
+observations themselves. A stage whose model cannot be had (e.g.
 offline without weights) is skipped with a note that says how to provide it.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ from perceive.callbacks import PipelineCallbacks
 from perceive.models import DEFAULT_STAGES, STAGES, ModelUnavailable, no_model_note, resolve, select_device, skipped_for_model
 from perceive.records import Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, Stage
-from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
+from perceive.video import SAMPLE_RATE, AudioUnavailable, iter_audio, iter_keyframes, probe
 
 PIPELINE_VERSION = 6
 """Part of every cache key: bump it when a change alters what the stages record."""
@@ -143,8 +145,8 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
         run.hooks.on_note(f"{span / 3600:.1f} h of video at {settings.fps:g} fps is {keyframes:,.0f} keyframes "
                           "to perceive; this takes long on a CPU (--max-seconds or a lower --fps bounds it)")
     elif span > LONG_KEYFRAMES and info.has_audio and any(isinstance(s, AudioStage) for s in stages):
-        run.hooks.on_note(f"{span / 3600:.1f} h of audio to transcribe in one piece; this takes long and much "
-                          "memory (--max-seconds bounds it)")
+        run.hooks.on_note(f"{span / 3600:.1f} h of audio to transcribe; this takes long on a CPU "
+                          "(--max-seconds bounds it)")
 
     decoded: list[float] = []  # seconds of video the keyframes covered (an audio track may end early)
     audio_stages = [s for s in stages if isinstance(s, AudioStage)]
@@ -180,20 +182,28 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
 
 
 def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: float | None) -> None:
-    """Decode the audio track (its first ``limit`` seconds) once per audio stage and run the stage on it."""
+    """Stream the audio track (its first ``limit`` seconds) through each audio stage, block by block."""
+    total = limit or info.duration
     for stage in stages:
-        run.hooks.on_progress(stage.name, 0.0, limit or info.duration)
-        t0 = time.perf_counter()
+        run.hooks.on_progress(stage.name, 0.0, total)
         try:
-            audio = load_audio(info, max_seconds=limit)
+            blocks = iter_audio(info, max_seconds=limit)
         except AudioUnavailable as exc:
             run.notes.append(f"{stage.name} skipped: {exc}")
             continue
-        if audio is None:
+        if blocks is None:
             run.notes.append(f"{stage.name} skipped: the video has no audio track")
             continue
-        run.add("audio", time.perf_counter() - t0)
-        run.step(stage, "process", 0, stage.process, audio)
+        heard = 0.0
+        while True:
+            t0 = time.perf_counter()
+            block = next(blocks, None)
+            run.add("audio", time.perf_counter() - t0)
+            if block is None:
+                break
+            run.step(stage, "process", 0, stage.process, block)
+            heard += len(block) / SAMPLE_RATE
+            run.hooks.on_progress(stage.name, min(heard, total), total)
         run.step(stage, "finish", 0, stage.finish)
 
 
