@@ -44,7 +44,7 @@ class PerceptionSettings:
     device: str | None = None
     models: dict[str, str] = field(default_factory=dict)
     stage_options: dict[str, dict] = field(default_factory=dict)
-    concurrent_audio: bool = False       # ASR in a thread beside the frame stages (the fast profile)
+    concurrent_audio: bool = True        # ASR in a thread beside the frame stages (False: one after the other)
     prefetch: int = 2                    # keyframe batches decoded ahead in a background thread (0: none)
 
     def __post_init__(self):
