@@ -150,13 +150,16 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
 
     decoded: list[float] = []  # seconds of video the keyframes covered (an audio track may end early)
     audio_stages = [s for s in stages if isinstance(s, AudioStage)]
+    frame_stages = [s for s in stages if isinstance(s, FrameStage)]
+    run.span = span
+    run.tracks = {name: 0.0 for name, present in (("audio", audio_stages and info.has_audio),
+                                                 ("frames", frame_stages)) if present}
     audio_thread = None
     if settings.concurrent_audio and audio_stages:
         audio_thread = _Worker(lambda: _run_audio(run, audio_stages, info, limit))
     else:
         _run_audio(run, audio_stages, info, limit)
 
-    frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     try:
         if frame_stages:
             decoded.append(_run_frames(run, frame_stages, settings, info, limit, span))
@@ -185,7 +188,7 @@ def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: floa
     """Stream the audio track (its first ``limit`` seconds) through each audio stage, block by block."""
     total = limit or info.duration
     for stage in stages:
-        run.hooks.on_progress(stage.name, 0.0, total)
+        run.progress("audio", stage.name, 0.0)
         try:
             blocks = iter_audio(info, max_seconds=limit)
         except AudioUnavailable as exc:
@@ -203,8 +206,10 @@ def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: floa
                 break
             run.step(stage, "process", 0, stage.process, block)
             heard += len(block) / SAMPLE_RATE
-            run.hooks.on_progress(stage.name, min(heard, total), total)
+            run.progress("audio", stage.name, min(heard, total))
         run.step(stage, "finish", 0, stage.finish)
+    if stages:   # a track that could not be read counts as done
+        run.progress("audio", stages[-1].name, total)
 
 
 def _run_frames(run: _Run, stages: list[FrameStage], settings: PerceptionSettings, info: VideoInfo,
@@ -222,7 +227,7 @@ def _run_frames(run: _Run, stages: list[FrameStage], settings: PerceptionSetting
         run.add("frames", time.perf_counter() - t0)   # time spent waiting for the decoder
         earlier: list[Observation] = []
         for stage in stages:
-            run.hooks.on_progress(stage.name, batch[0].time, span)
+            run.progress("frames", stage.name, batch[0].time)
             earlier += run.step(stage, "process", len(batch), stage.process, batch, earlier, keep=False)
         run.extend(earlier)
         covered = batch[-1].time + 1 / settings.fps
@@ -317,6 +322,16 @@ class _Run:
     timings: dict[str, float] = field(default_factory=dict)
 
     lock: threading.Lock = field(default_factory=threading.Lock)   # the audio thread may run beside
+    span: float = 0.0                                               # the seconds of video this run perceives
+    tracks: dict[str, float] = field(default_factory=dict)          # audio / frames -> seconds done
+
+    def progress(self, track: str, label: str, done: float) -> None:
+        """``track`` (``audio`` or ``frames``) is at ``done`` seconds: report ``label`` at the whole run's position,
+        the mean of every track's, so one bar (and its ETA) covers the whole video, ASR included."""
+        with self.lock:
+            self.tracks[track] = min(done, self.span)
+            overall = sum(self.tracks.values()) / len(self.tracks)
+        self.hooks.on_progress(label, overall, self.span)
 
     def add(self, name: str, seconds: float) -> None:
         with self.lock:
