@@ -9,6 +9,7 @@ leaves at 10 s".
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,8 +31,10 @@ def keep_torch_threads():
     ``torch.set_num_threads(cores - 1)``: on 2 cores every later stage (BLIP,
     VideoMAE) would run on one thread, about 1.5x slower.
     """
-    import torch
-
+    torch = sys.modules.get("torch")
+    if torch is None:      # nothing to undo: the TFLite runner (perceive.tflite) needs no torch
+        yield
+        return
     threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
     try:
         yield
@@ -44,8 +47,14 @@ def keep_torch_threads():
 
 
 def load_yolo(location: str) -> Any:
-    """Load an ultralytics YOLO detector: a ``.pt`` path, a hub name such as ``yolo11n.pt`` (online),
-    or an export such as ``.tflite`` (needs ``ai-edge-litert``) or ``.onnx``."""
+    """Load a YOLO detector: a ``.tflite`` export with ai-edge-litert alone (:class:`perceive.tflite.TfliteYolo`),
+    else with ultralytics: a ``.pt`` path, a hub name such as ``yolo11n.pt`` (online), an ``.onnx`` export."""
+    if location.endswith(".tflite"):
+        from perceive.tflite import TfliteYolo
+
+        return TfliteYolo(location)
+    import torch  # noqa: F401 - loaded first, so that keep_torch_threads sees what ultralytics changes
+
     with keep_torch_threads():
         from ultralytics import YOLO
 
