@@ -240,8 +240,8 @@ class AsrStage(AudioStage):
         from faster_whisper import WhisperModel
 
         kind, _, index = self.device.partition(":")
-        torch = sys.modules.get("torch")
-        threads = torch.get_num_threads() if torch else None
+        torch = sys.modules.get("torch")   # another thread may be importing it: use it once it is whole
+        threads = torch.get_num_threads() if hasattr(torch, "set_num_threads") else None
         try:
             return WhisperModel(spec.location, device=kind, device_index=int(index or 0),
                                 compute_type="float16" if kind == "cuda" else "int8",

@@ -32,8 +32,8 @@ def keep_torch_threads():
     VideoMAE) would run on one thread, about 1.5x slower.
     """
     torch = sys.modules.get("torch")
-    if torch is None:      # nothing to undo: the TFLite runner (perceive.tflite) needs no torch
-        yield
+    if not hasattr(torch, "set_num_threads"):   # nothing to undo: the TFLite runner needs no torch (or another
+        yield                                   # thread is still importing it)
         return
     threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
     try:
