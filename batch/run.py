@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from batch.engines import Unit, make_engine
@@ -87,11 +87,15 @@ def plan(videos: list[Path], settings_key: str, unit: Unit,
 
 
 class BatchProgress:
-    """An overall bar over videos plus one line per worker showing its video and current stage."""
+    """An overall bar over videos plus one line per worker showing its video, current stage and the time left
+    for the whole video (ASR included: the pipeline reports one position over all its work). Without a
+    terminal, one line per video once it is done."""
 
     def __init__(self, console: Console, total: int):
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[note]}"),
-                            TimeElapsedColumn(), console=console, transient=True)
+                            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
+                            transient=True)
+        self.lines = not console.is_terminal
         self.total, self.done = total, 0
         self.overall = self.bar.add_task("[bold]videos", total=total, note=f"0/{total}")
         self.workers: dict[str, TaskID] = {}
@@ -100,6 +104,8 @@ class BatchProgress:
     def stage(self, event: StageEvent) -> None:
         if event.worker not in self.workers:
             self.workers[event.worker] = self.bar.add_task("", total=1.0, note="")
+        if self.videos.get(event.worker) != event.video:   # a new video: its time left is estimated afresh
+            self.bar.reset(self.workers[event.worker])
         self.videos[event.worker] = event.video
         self.bar.update(self.workers[event.worker], description=f"  {event.worker}: {escape(event.video)} · {event.stage}",
                         completed=event.done / event.total if event.total else 0.0,
@@ -114,6 +120,11 @@ class BatchProgress:
         if not record.ok:
             self.bar.console.print(f"[red]failed:[/] {escape(printable(record.error or ''))}", highlight=False,
                                    soft_wrap=True)
+        elif self.lines:
+            took = (record.timings or {}).get("total")
+            self.bar.console.print(f"{self.done}/{self.total} {escape(printable(record.path))}: "
+                                   f"{record.duration or 0:.1f} s of video"
+                                   + (f" in {took:.1f} s" if took is not None else ""), highlight=False, soft_wrap=True)
 
 
 def run_batch(inputs: list[str | Path], out: str | Path, unit: Unit, engine: str = "local",

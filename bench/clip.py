@@ -148,7 +148,8 @@ def stage_rows(perception, stages, meter: Meter, counts: Counter, threads: dict[
 
 
 def ask(video: Path, spec: ClipSpec, meter: Meter, label: str) -> AskRun:
-    """Run ``videochat ask``'s steps on ``video``: LLM, perception (cache), cleanup, context, questions."""
+    """Run ``videochat ask``'s steps on ``video``: LLM, perception (cache), cleanup, context, the entries'
+    embeddings (kept with the cached perception), questions."""
     from chat import api
     from chat.llm import LLMSettings, load_llm
     from perceive.models import STAGES, ModelUnavailable
@@ -178,7 +179,11 @@ def ask(video: Path, spec: ClipSpec, meter: Meter, label: str) -> AskRun:
         context = api.context_of(perception, settings, cleanup=cleanup)
         context.render()
     run.context_s = round(p.seconds, 3)
-    session = api.chat_about(context, llm, settings)
+    with meter.phase("ask embeddings") as p:
+        session = api.chat_about(context, llm, settings, perception=perception)
+        if session.embedder is not None:
+            session.embedder.model  # noqa: B018 - loaded now (once per process), to time it here
+    run.embed_s = round(p.seconds, 3)
     for question in spec.questions:
         run.questions.append(timed_question(session, question))
     run.peak_rss_mb = round(peak_rss_mb())
@@ -203,6 +208,8 @@ def timed_question(session, question: str) -> Question:
                     answer_s=round(elapsed, 3), answer_tokens=session.llm.count_tokens(answer),
                     prompt_tokens=prompt,
                     prompt_tok_s=round(timings["prompt_per_second"], 1) if evaluated else None,
+                    prompt_eval_s=round(timings["prompt_ms"] / 1000, 3) if evaluated and "prompt_ms" in timings
+                    else None,
                     answer_tok_s=round(timings["predicted_per_second"], 1) if timings.get("predicted_n", 0) > 1
                     else None)
 

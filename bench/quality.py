@@ -193,7 +193,7 @@ def transcribe(stage, video: Path) -> str:
     from perceive.video import load_audio, probe
 
     audio = load_audio(probe(video))
-    return " ".join(o.text for o in stage.process(audio)) if audio is not None else ""
+    return " ".join(o.text for o in stage.process_track(audio)) if audio is not None else ""
 
 
 def asr_quality(run: QualityRun, overrides: dict[str, str], console: Console, profile_name: str | None = None) -> None:
@@ -231,7 +231,7 @@ def language_quality(run: QualityRun, overrides: dict[str, str], console: Consol
     stage = asr_stage(overrides)
     for row in multilingual_references(folder):
         start = time.perf_counter()
-        heard = stage.process(decode_audio(str(folder / row["filename"])))
+        heard = stage.process_track(decode_audio(str(folder / row["filename"])))
         said = [o for o in heard if o.label != UNTRANSCRIBED]
         hypothesis = " ".join(o.text for o in said)
         language = row["language"]

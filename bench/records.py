@@ -50,6 +50,7 @@ class Question(BaseModel):
     answer_tokens: int = 0
     prompt_tokens: int = 0               # system prompt (with the fitted context), history and question
     prompt_tok_s: float | None = None    # prompt tokens the local engine evaluated per second (not cached ones)
+    prompt_eval_s: float | None = None   # seconds the local engine took to evaluate them
     answer_tok_s: float | None = None    # tokens the local engine wrote per second (answers held back until
                                          # checked arrive at once: their speed is the engine's, not the stream's)
 
@@ -63,6 +64,7 @@ class AskRun(BaseModel):
     perception_s: float = 0.0
     cleanup_load_s: float = 0.0
     context_s: float = 0.0             # context building, cleanup rewrites included
+    embed_s: float = 0.0               # embedder load and the entries' embeddings (read back when cached)
     questions: list[Question] = []
     llm: str = ""
     cleanup: str = ""

@@ -67,26 +67,28 @@ def ask_rows(run: AskRun) -> list[tuple[str, ...]]:
     """Table rows for one ``ask`` run: one per question."""
     rows = []
     for i, q in enumerate(run.questions, 1):
-        setup = run.import_s + run.llm_load_s + run.perception_s + run.cleanup_load_s + run.context_s
+        setup = run.import_s + run.llm_load_s + run.perception_s + run.cleanup_load_s + run.context_s + run.embed_s
         before = setup if i == 1 else 0.0
         speed = q.answer_tok_s or (q.answer_tokens / (q.answer_s - q.first_token_s) if q.first_token_s is not None
                                    and q.answer_s - q.first_token_s > 0.1 else None)   # not a held answer's
         rows.append((f"{run.label}, question {i}", num(run.import_s) if i == 1 else "",
                      num(run.llm_load_s) if i == 1 else "", num(run.perception_s) if i == 1 else "",
-                     num(run.cleanup_load_s + run.context_s) if i == 1 else "", str(q.prompt_tokens),
-                     num(q.prompt_tok_s, 1), num(q.first_token_s), num(q.answer_s), num(speed, 1),
+                     num(run.cleanup_load_s + run.context_s) if i == 1 else "", num(run.embed_s) if i == 1 else "",
+                     str(q.prompt_tokens), num(q.prompt_eval_s), num(q.prompt_tok_s, 1), num(q.first_token_s),
+                     num(q.answer_s), num(speed, 1),
                      num(before + (q.first_token_s or 0.0))))
     return rows
 
 
 def ask_table(clip: ClipRun, markdown: bool = False) -> Table | None:
-    """``ask`` end to end: setup steps, then first token and full answer per question."""
+    """``ask`` end to end: setup steps (imports, LLM load with its tokenizer, perception, cleanup and context,
+    the entries' embeddings), then per question its prompt's evaluation, first token and full answer."""
     runs = [r for r in (clip.ask, clip.cached_ask) if r is not None]
     if not runs:
         return None
     table = _table(f"{clip.clip}: ask", markdown, "run", "import s", "LLM load s", "perception s",
-                   "cleanup+context s", "prompt tokens", "prompt tokens/s", "first token s", "answer s", "tokens/s",
-                   "to first token s")
+                   "cleanup+context s", "embeddings s", "prompt tokens", "prompt eval s", "prompt tokens/s",
+                   "first token s", "answer s", "tokens/s", "to first token s")
     for run in runs:
         for row in ask_rows(run):
             table.add_row(*row)

@@ -16,6 +16,7 @@ available, unless ``cleanup=False``) -> :class:`~prompting.context.VideoContext`
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -152,45 +153,89 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
     ``session_options`` go to the session: ``evidence`` (None: evidence first when the
     window is small, see :mod:`chat.session`), ``one_paragraph``.
 
-    The LLM (``llm``, else loaded from the registry with ``llm_settings``) comes
-    first, so a missing one fails before any perception; the embedder ranks
-    what fits the window (keyword retrieval when there is none). ``verbose``
+    The LLM (``llm``, else loaded from the registry with ``llm_settings``) is resolved
+    first, so a missing one fails before any perception, and loads in a thread while
+    the video is perceived; the embedder ranks what fits the window (keyword retrieval
+    when there is none). ``callbacks.on_timing`` hears how long each step took
+    (``llm load``, ``perception``, ``context``, ``embeddings``). ``verbose``
     prints every skipped model's note in full. ``auto_translate``: when the LLM
     declares English as its only language (the default SmolLM2 does), non-English
     speech gets Whisper's English translation beside it (:func:`add_translations`);
     ``False`` leaves the perception as ``settings`` make it (``--no-translate``).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from chat.llm import LLMSettings, load_llm
+    from perceive.models import resolve
 
     settings = settings or PerceptionSettings()
+    hooks = callbacks or PipelineCallbacks()
     if not Path(video).is_file():
         raise FileNotFoundError(f"{video}: no such file")
-    llm = llm or load_llm(settings.models, llm_settings or LLMSettings())
-    (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
-    perception = perceive(video, settings, callbacks=callbacks)
+    if llm is None:
+        resolve("llm", settings.models)     # a missing LLM fails before any perception
+        with ThreadPoolExecutor(1, thread_name_prefix="llm-load") as pool:   # loads while the video is perceived
+            loading = pool.submit(timed, hooks, "llm load", load_llm, settings.models, llm_settings or LLMSettings())
+            perception = timed(hooks, "perception", perceive, video, settings, callbacks=callbacks)
+            llm = loading.result()
+    else:
+        perception = timed(hooks, "perception", perceive, video, settings, callbacks=callbacks)
+    hooks.on_note(llm.describe(), kind="info")
     if auto_translate and getattr(llm, "english_only", False):
         perception = add_translations(video, perception, settings, callbacks=callbacks)
-    context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks, verbose=verbose)
-    return chat_about(context, llm, settings, perception=perception, **session_options)
+    context = timed(hooks, "context", context_of, perception, settings, cleanup=cleanup, callbacks=callbacks,
+                    verbose=verbose)
+    return timed(hooks, "embeddings", chat_about, context, llm, settings, perception=perception, **session_options)
+
+
+def timed(hooks: PipelineCallbacks, step: str, work, *args, **kwargs):
+    """``work(*args, **kwargs)``, its wall time reported to ``hooks.on_timing(step, seconds)``."""
+    t0 = time.perf_counter()
+    try:
+        return work(*args, **kwargs)
+    finally:
+        hooks.on_timing(step, time.perf_counter() - t0)
 
 
 def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None = None,
                perception: Perception | None = None, **session_options):
     """A :class:`~chat.session.ChatSession` over ``context`` with ``llm``, and the embedder when there is one.
 
-    ``perception`` (what ``context`` was built from) lets :func:`report_chat` draw the session's report;
-    ``session_options``: ``evidence`` (True, False, None = by window size), ``one_paragraph``.
+    ``perception`` (what ``context`` was built from) lets :func:`report_chat` draw the session's report,
+    and keeps the embeddings of the context's entries with the video's cached perception
+    (:func:`remember_embeddings`); ``session_options``: ``evidence`` (True, False, None = by window size),
+    ``one_paragraph``.
     """
     from chat.session import ChatSession
+
+    settings = settings or PerceptionSettings()
+    embedder = embedder_for(settings)
+    if embedder is not None and perception is not None:
+        remember_embeddings(embedder, context, perception, settings)
+    return ChatSession(llm, context, embedder=embedder, perception=perception, **session_options)
+
+
+def embedder_for(settings: PerceptionSettings):
+    """The registry's :class:`~prompting.retrieve.Embedder`, or None (keyword retrieval then ranks entries)."""
     from perceive.models import ModelUnavailable
     from prompting.retrieve import Embedder
 
-    settings = settings or PerceptionSettings()
     try:
-        embedder = Embedder.from_registry(settings.models, settings.device)
+        return Embedder.from_registry(settings.models, settings.device)
     except ModelUnavailable:
-        embedder = None   # keyword retrieval (BM25) then picks what fits the window
-    return ChatSession(llm, context, embedder=embedder, perception=perception, **session_options)
+        return None
+
+
+def remember_embeddings(embedder, context: VideoContext, perception: Perception,
+                        settings: PerceptionSettings) -> None:
+    """Embed the entries of ``context`` once per video: their vectors are kept beside its cached perception
+    (one ``.npz`` per embedder), so the first question in a new process embeds only itself."""
+    from perceive.cache import cache_path
+
+    stages, _ = shared_stages(settings)
+    base = cache_path(perception.video.content_hash, settings, stages)
+    tag = hashlib.sha256(embedder.spec.location.encode()).hexdigest()[:8]
+    embedder.remember([e.search for e in context.entries], base.with_name(f"{base.stem}.embeddings-{tag}.npz"))
 
 
 def ask(video: str | Path, question: str, settings: PerceptionSettings | None = None, *,
@@ -204,12 +249,20 @@ def ask(video: str | Path, question: str, settings: PerceptionSettings | None = 
     timeline report with this question and answer is written there too (see :func:`report_chat`).
     A question that names a time gets a second look at it first (:mod:`chat.relook`), within the
     budget of ``relook`` (a :class:`~perceive.relook.Relook`; ``Relook(seconds=0)`` turns it off).
+    ``callbacks.on_timing`` hears :func:`open_chat`'s steps, then ``first token`` and ``answer``.
     """
     from chat.relook import look_again
 
     session = open_chat(video, settings, **chat_options)
-    look_again(session, question, settings, relook, chat_options.get("callbacks"))
+    hooks = chat_options.get("callbacks") or PipelineCallbacks()
+    t0 = time.perf_counter()
+    if look_again(session, question, settings, relook, hooks):
+        hooks.on_timing("re-look", time.perf_counter() - t0)
+    t0 = time.perf_counter()
     answer = session.ask(question, on_token=on_token, on_context=on_context)
+    if session.first_token_at is not None:
+        hooks.on_timing("first token", session.first_token_at - t0)
+    hooks.on_timing("answer", time.perf_counter() - t0)
     if report is not None:
         report_chat(session, report, [(question, answer)], settings, copy_video=copy_video)
     return answer
@@ -265,7 +318,8 @@ class Textualizer:
 
     It runs exactly :func:`build_context` (same cache, same cleanup rule), so
     the record's ``context`` is what ``videochat context`` prints for the same
-    video and settings. It never raises for a bad video: the record carries an ``error``.
+    video and settings, and keeps the embeddings of its entries with the cached
+    perception (:func:`remember_embeddings`). It never raises for a bad video: the record carries an ``error``.
     """
 
     settings: PerceptionSettings
@@ -307,6 +361,10 @@ class Textualizer:
             t0 = time.perf_counter()
             context = context_of(perception, self.settings, cleanup=self.cleanup, callbacks=events, verbose=True)
             timings = dict(perception.timings, context=round(time.perf_counter() - t0, 3))
+            t0 = time.perf_counter()
+            if (embedder := embedder_for(self.settings)) is not None:   # the first ask then embeds only itself
+                remember_embeddings(embedder, context, perception, self.settings)
+                timings["embeddings"] = round(time.perf_counter() - t0, 3)
         except Exception as exc:  # a bad video must never stop the batch
             record = self.failed(job, _describe(exc))
             record.timings = {"total": round(time.perf_counter() - start, 3)}

@@ -69,10 +69,11 @@ class Terminal(PipelineCallbacks):
             self.close()
             return
         if self.bar is None:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[pos]}"),
-                                TimeElapsedColumn(), console=err_console, transient=True)
+                                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console,
+                                transient=True)
             self.task = self.bar.add_task(f"perceiving {self.video}", total=1.0, pos="")
             self.bar.start()
         self.bar.update(self.task, description=f"{self.video}: {label}", completed=done / total if total else 0,

@@ -67,6 +67,10 @@ a language switch is found at that granularity, at the cost of one encoder pass 
 COMPUTE_TYPE_VARIABLE = "VIDEOCHAT_ASR_COMPUTE_TYPE"
 """Environment variable naming CTranslate2's compute type on a CPU (``int8``, the default, or ``float32``...)."""
 
+MAX_WINDOW = 60.0
+"""Longest stretch of audio (seconds) transcribed at once: the track is cut into windows at pauses
+(:meth:`AsrStage.cut`), so memory does not grow with the length of the video."""
+
 MIN_LANGUAGE_PROBABILITY = 0.5
 """A window detected with less confidence takes the video's main language."""
 
@@ -239,6 +243,7 @@ class AsrStage(AudioStage):
         self.translate = translate
         self.language_window = language_window
         self.cpu_threads = cpu_threads
+        self.start()
 
     def load_options(self) -> tuple:
         return (self.cpu_threads or cpu_threads(), cpu_compute_type())
@@ -255,8 +260,8 @@ class AsrStage(AudioStage):
         from faster_whisper import WhisperModel
 
         kind, _, index = self.device.partition(":")
-        torch = sys.modules.get("torch")
-        threads = torch.get_num_threads() if torch else None
+        torch = sys.modules.get("torch")   # another thread may be importing it: use it once it is whole
+        threads = torch.get_num_threads() if hasattr(torch, "set_num_threads") else None
         try:
             return WhisperModel(spec.location, device=kind, device_index=int(index or 0),
                                 compute_type="float16" if kind == "cuda" else cpu_compute_type(),
@@ -284,32 +289,93 @@ class AsrStage(AudioStage):
             return bool(self.model.is_multilingual)
         return bool(self.model.model.is_multilingual)
 
+    def start(self, video=None) -> None:
+        """Forget the previous track: its unread audio, the sentence held at a window's end, its languages."""
+        self._pending = np.zeros(0, np.float32)   # audio received, not yet transcribed
+        self._offset = 0.0                         # where ``_pending`` starts in the track (seconds)
+        self._held: list[Segment] = []             # a sentence a window ended inside, joined to the next
+        self._talk: dict[str, float] = {}          # samples of confidently detected speech per language
+
     def process(self, audio: np.ndarray) -> list[Observation]:
-        """One observation per sentence of ``audio`` (16 kHz mono float32), plus translations if asked."""
-        audio = np.ascontiguousarray(audio, dtype=np.float32)
-        duration = len(audio) / SAMPLE_RATE
-        if duration < 0.1:
-            return []
-        if self.spec.backend == "whisper":
-            segments = list(self._openai_segments(audio))
+        """The sentences of every window of :data:`MAX_WINDOW` seconds completed by this block of the track
+        (16 kHz mono float32); the rest waits for the next block or :meth:`finish`."""
+        self._pending = np.concatenate([self._pending, np.asarray(audio, dtype=np.float32)])
+        out: list[Observation] = []
+        while len(self._pending) >= MAX_WINDOW * SAMPLE_RATE:
+            cut = self.cut(self._pending[:int(MAX_WINDOW * SAMPLE_RATE)])
+            out += self._window(self._pending[:cut], last=False)
+            self._pending = self._pending[cut:].copy()   # drop the transcribed audio
+        return out
+
+    def finish(self) -> list[Observation]:
+        """The sentences of the track's last window; then forget the track."""
+        out = self._window(self._pending, last=True)
+        self.start()
+        return out
+
+    def cut(self, audio: np.ndarray) -> int:
+        """Where a window of ``audio`` ends (a sample index): the middle of the longest pause in its second half.
+
+        The pause is found by Silero VAD's speech probability (below 0.35 for 32 ms frames). Without a pause
+        the frame least like speech is taken; without faster-whisper's VAD, the whole of ``audio``."""
+        try:
+            from faster_whisper.vad import get_vad_model
+        except ImportError:
+            return len(audio)
+        frame = 512
+        usable = len(audio) // frame * frame
+        if usable < 2 * frame:
+            return len(audio)
+        probs = np.asarray(get_vad_model()(audio[:usable])).reshape(-1)
+        half = len(probs) // 2
+        quiet = np.concatenate([[False], probs[half:] < 0.35, [False]])
+        edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))
+        starts, ends = edges[::2], edges[1::2]
+        if len(starts):
+            longest = int(np.argmax((ends - starts)[::-1]))      # the latest of the longest pauses
+            middle = (starts[::-1][longest] + ends[::-1][longest]) // 2
         else:
-            runs = self._runs(audio)
-            segments = list(self._faster_segments(audio, runs))
-            if not self.multilingual and self.language in (None, "en") and self._not_english(segments):
-                return self._untranscribed(segments, duration)
+            middle = int(np.argmin(probs[half:]))
+        return int(half + middle) * frame
+
+    def _window(self, audio: np.ndarray, last: bool) -> list[Observation]:
+        """One observation per sentence of a window of the track, plus translations if asked.
+
+        A sentence the window ends inside (no sentence punctuation at its last word, within :data:`PAUSE`
+        of the window's end) is held back and joined to the next window's first (see :func:`joined`)."""
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        offset = self._offset
+        self._offset += len(audio) / SAMPLE_RATE
+        end_of_window = self._offset
+        segments: list[Segment] = []
+        runs: list[LanguageRun] = []
+        if len(audio) / SAMPLE_RATE >= 0.1:
+            if self.spec.backend == "whisper":
+                segments = list(self._openai_segments(audio, offset))
+            else:
+                runs = self._runs(audio)
+                segments = list(self._faster_segments(audio, runs, offset))
+                if not self.multilingual and self.language in (None, "en") and self._not_english(segments):
+                    held, self._held = self._held, []
+                    return self._untranscribed(held + segments, end_of_window)
+        whole = joined(self._held + segments)
+        self._held = []
+        if not last and whole and whole[-1].words and end_of_window - whole[-1].words[-1].end < PAUSE \
+                and not _SENTENCE_END.search(whole[-1].words[-1].text.strip()):
+            self._held = [whole.pop()]
         observations = []
-        for seg in joined(segments):
+        for seg in whole:
             for start, end, text, score in sentences(seg):
-                start = min(max(0.0, start), duration)
-                if not text or start >= duration:
+                start = max(0.0, start)
+                if not text or start >= end_of_window:
                     continue
-                end = min(max(start, end), duration)
+                end = min(max(start, end), end_of_window)
                 prob = None if seg.language_probability is None else round(seg.language_probability, 3)
-                observations.append(Observation(start=within(start, duration), end=within(end, duration), stage="asr", text=text,
-                                                score=round(min(1.0, max(0.0, score)), 3), language=seg.language,
-                                                language_probability=prob))
-        if self.translate and self.spec.backend != "whisper" and self.multilingual:
-            observations += self._translations(audio, runs, duration)
+                observations.append(Observation(start=within(start, end_of_window), end=within(end, end_of_window),
+                                                stage="asr", text=text, score=round(min(1.0, max(0.0, score)), 3),
+                                                language=seg.language, language_probability=prob))
+        if self.translate and self.spec.backend != "whisper" and self.multilingual and runs:
+            observations += self._translations(audio, runs, offset, end_of_window)
         return drop_repeats(observations)
 
     # faster-whisper ---------------------------------------------------------------------------------
@@ -325,7 +391,8 @@ class AsrStage(AudioStage):
     def language_runs(self, audio: np.ndarray) -> list[LanguageRun]:
         """The audio cut into runs of one language, detected on each stretch of speech (see :data:`WINDOW`).
 
-        Whisper detects from the first 30 s it is given, so a window is never read past that."""
+        Whisper detects from the first 30 s it is given, so a window is never read past that. A stretch
+        detected with little confidence takes the main language of the track so far (this audio included)."""
         chunks = self._speech_chunks(audio)
         if not chunks:
             return []
@@ -339,7 +406,7 @@ class AsrStage(AudioStage):
             speech = np.concatenate([audio[s:e] for s, e in window])
             language, probability, _ = self.model.detect_language(audio=speech)
             detected.append((window, language, probability, sum(e - s for s, e in window)))
-        talk: dict[str, float] = {}
+        talk = self._talk    # the track's main language so far, this window included
         for _, language, probability, length in detected:
             if probability >= MIN_LANGUAGE_PROBABILITY:
                 talk[language] = talk.get(language, 0) + length
@@ -363,8 +430,9 @@ class AsrStage(AudioStage):
             return [LanguageRun(0.0, len(audio) / SAMPLE_RATE, self.language or "en", None)]
         return self.language_runs(audio)
 
-    def _faster_segments(self, audio: np.ndarray, runs: list[LanguageRun],
+    def _faster_segments(self, audio: np.ndarray, runs: list[LanguageRun], offset: float = 0.0,
                          task: str = "transcribe") -> Iterator[Segment]:
+        """The segments of ``audio`` run by run, timed in the track (``audio`` starts at ``offset`` seconds)."""
         for i, run in enumerate(runs):
             if task == "translate" and run.language == "en":
                 continue
@@ -379,6 +447,7 @@ class AsrStage(AudioStage):
                 condition_on_previous_text=self.condition_on_previous_text, vad_filter=self.vad_filter,
                 word_timestamps=task == "transcribe",
             )
+            lo += offset
             for s in segments:  # a generator: decoding happens while we iterate
                 words = tuple(Word(w.start + lo, w.end + lo, w.word, w.probability) for w in s.words or ())
                 yield Segment(s.start + lo, s.end + lo, s.text, s.avg_logprob, run.language, run.probability, words,
@@ -403,10 +472,12 @@ class AsrStage(AudioStage):
                             text="[speech not transcribed: likely not English; the ASR model is English-only]")
                 for a, b in spans]
 
-    def _translations(self, audio: np.ndarray, runs: list[LanguageRun], duration: float) -> list[Observation]:
-        """Whisper's English translation of each non-English run, one observation per segment."""
+    def _translations(self, audio: np.ndarray, runs: list[LanguageRun], offset: float,
+                      duration: float) -> list[Observation]:
+        """Whisper's English translation of each non-English run, one observation per segment (times in the
+        track: ``audio`` starts at ``offset``, nothing past ``duration``)."""
         out = []
-        for seg in self._faster_segments(audio, runs, task="translate"):
+        for seg in self._faster_segments(audio, runs, offset, task="translate"):
             text, start = seg.text.strip(), min(max(0.0, seg.start), duration)
             if seg.language == "en" or not text or start >= duration:
                 continue
@@ -418,13 +489,13 @@ class AsrStage(AudioStage):
 
     # openai-whisper ---------------------------------------------------------------------------------
 
-    def _openai_segments(self, audio: np.ndarray) -> Iterator[Segment]:
+    def _openai_segments(self, audio: np.ndarray, offset: float = 0.0) -> Iterator[Segment]:
         result = self.model.transcribe(
             audio, language=self.language, temperature=self.temperature, verbose=None,
             beam_size=self.beam_size if self.beam_size > 1 else None,
             condition_on_previous_text=self.condition_on_previous_text, fp16=self.device.startswith("cuda"),
         )
         for s in result["segments"]:
-            yield Segment(s["start"], s["end"], s["text"], s["avg_logprob"], result.get("language"),
+            yield Segment(s["start"] + offset, s["end"] + offset, s["text"], s["avg_logprob"], result.get("language"),
                           compression_ratio=s.get("compression_ratio", 1.0))
 

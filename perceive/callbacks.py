@@ -31,5 +31,8 @@ class PipelineCallbacks:
     def on_video_end(self, perception: Perception) -> None:
         """The video's perception is complete."""
 
+    def on_timing(self, step: str, seconds: float) -> None:
+        """A step of the front door (``llm load``, ``perception``, ``context``, ``embeddings``, ...) took ``seconds``."""
+
     def on_note(self, text: str, kind: str = "note") -> None:
         """Something the user should know: a ``note`` (a skipped stage or model) or ``info`` (the LLM used)."""

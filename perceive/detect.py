@@ -14,6 +14,7 @@ wait, and a track that never counts is dropped with its boxes.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections import Counter
 from contextlib import contextmanager
@@ -37,8 +38,10 @@ def keep_torch_threads():
     ``torch.set_num_threads(cores - 1)``: on 2 cores every later stage (BLIP,
     VideoMAE) would run on one thread, about 1.5x slower.
     """
-    import torch
-
+    torch = sys.modules.get("torch")
+    if not hasattr(torch, "set_num_threads"):   # nothing to undo: the TFLite runner needs no torch (or another
+        yield                                   # thread is still importing it)
+        return
     threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
     try:
         yield
@@ -51,8 +54,14 @@ def keep_torch_threads():
 
 
 def load_yolo(location: str) -> Any:
-    """Load an ultralytics YOLO detector: a ``.pt`` path, a hub name such as ``yolo11n.pt`` (online),
-    or an export such as ``.tflite`` (needs ``ai-edge-litert``) or ``.onnx``."""
+    """Load a YOLO detector: a ``.tflite`` export with ai-edge-litert alone (:class:`perceive.tflite.TfliteYolo`),
+    else with ultralytics: a ``.pt`` path, a hub name such as ``yolo11n.pt`` (online), an ``.onnx`` export."""
+    if location.endswith(".tflite"):
+        from perceive.tflite import TfliteYolo
+
+        return TfliteYolo(location)
+    import torch  # noqa: F401 - loaded first, so that keep_torch_threads sees what ultralytics changes
+
     with keep_torch_threads():
         from ultralytics import YOLO
 

@@ -2,7 +2,9 @@
 
 Stages that read the file itself (subtitles) run first. Keyframes are decoded once and each batch flows
 through the frame stages in order (detection before dense captions, which caption the detected regions);
-the audio track goes to the ASR stage. A stage whose model cannot be had (e.g.
+the audio track streams to the ASR stage in blocks (with ``concurrent_audio``, in a
+thread beside the frame stages). Nothing held grows with the video's length but the
+observations themselves. A stage whose model cannot be had (e.g.
 offline without weights) is skipped with a note that says how to provide it.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ from perceive.callbacks import PipelineCallbacks
 from perceive.models import DEFAULT_STAGES, STAGES, ModelUnavailable, resolve, select_device
 from perceive.records import Note, Observation, Perception, VideoInfo
 from perceive.stage import AudioStage, FrameStage, SourceStage, Stage
-from perceive.video import AudioUnavailable, iter_keyframes, load_audio, probe
+from perceive.video import SAMPLE_RATE, AudioUnavailable, iter_audio, iter_keyframes, probe
 
 PIPELINE_VERSION = 8
 """Part of every cache key: bump it when a change alters what the stages record."""
@@ -42,7 +44,7 @@ class PerceptionSettings:
     device: str | None = None
     models: dict[str, str] = field(default_factory=dict)
     stage_options: dict[str, dict] = field(default_factory=dict)
-    concurrent_audio: bool = False       # ASR in a thread beside the frame stages (the fast profile)
+    concurrent_audio: bool = True        # ASR in a thread beside the frame stages (False: one after the other)
     prefetch: int = 2                    # keyframe batches decoded ahead in a background thread (0: none)
 
     def __post_init__(self):
@@ -146,8 +148,8 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
         run.hooks.on_note(f"{span / 3600:.1f} h of video at {settings.fps:g} fps is {keyframes:,.0f} keyframes "
                           "to perceive; this takes long on a CPU (--max-seconds or a lower --fps bounds it)")
     elif span > LONG_KEYFRAMES and info.has_audio and any(isinstance(s, AudioStage) for s in stages):
-        run.hooks.on_note(f"{span / 3600:.1f} h of audio to transcribe in one piece; this takes long and much "
-                          "memory (--max-seconds bounds it)")
+        run.hooks.on_note(f"{span / 3600:.1f} h of audio to transcribe; this takes long on a CPU "
+                          "(--max-seconds bounds it)")
 
     for stage in (s for s in stages if isinstance(s, SourceStage)):   # the file itself: cheap, first
         run.step(stage, "process", 0, stage.process, info, limit)
@@ -156,13 +158,16 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
 
     decoded: list[float] = []  # seconds of video the keyframes covered (an audio track may end early)
     audio_stages = [s for s in stages if isinstance(s, AudioStage)]
+    frame_stages = [s for s in stages if isinstance(s, FrameStage)]
+    run.span = span
+    run.tracks = {name: 0.0 for name, present in (("audio", audio_stages and info.has_audio),
+                                                 ("frames", frame_stages)) if present}
     audio_thread = None
     if settings.concurrent_audio and audio_stages:
         audio_thread = _Worker(lambda: _run_audio(run, audio_stages, info, limit))
     else:
         _run_audio(run, audio_stages, info, limit)
 
-    frame_stages = [s for s in stages if isinstance(s, FrameStage)]
     try:
         if frame_stages:
             decoded.append(_run_frames(run, frame_stages, settings, info, limit, span))
@@ -188,21 +193,31 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
 
 
 def _run_audio(run: _Run, stages: list[AudioStage], info: VideoInfo, limit: float | None) -> None:
-    """Decode the audio track (its first ``limit`` seconds) once per audio stage and run the stage on it."""
+    """Stream the audio track (its first ``limit`` seconds) through each audio stage, block by block."""
+    total = limit or info.duration
     for stage in stages:
-        run.hooks.on_progress(stage.name, 0.0, limit or info.duration)
-        t0 = time.perf_counter()
+        run.progress("audio", stage.name, 0.0)
         try:
-            audio = load_audio(info, max_seconds=limit)
+            blocks = iter_audio(info, max_seconds=limit)
         except AudioUnavailable as exc:
             run.notes.append(Note(stage=stage.name, reason=str(exc)))
             continue
-        if audio is None:
+        if blocks is None:
             run.notes.append(Note(stage=stage.name, reason="the video has no audio track"))
             continue
-        run.add("audio", time.perf_counter() - t0)
-        run.step(stage, "process", 0, stage.process, audio)
+        heard = 0.0
+        while True:
+            t0 = time.perf_counter()
+            block = next(blocks, None)
+            run.add("audio", time.perf_counter() - t0)
+            if block is None:
+                break
+            run.step(stage, "process", 0, stage.process, block)
+            heard += len(block) / SAMPLE_RATE
+            run.progress("audio", stage.name, min(heard, total))
         run.step(stage, "finish", 0, stage.finish)
+    if stages:   # a track that could not be read counts as done
+        run.progress("audio", stages[-1].name, total)
 
 
 def _run_frames(run: _Run, stages: list[FrameStage], settings: PerceptionSettings, info: VideoInfo,
@@ -220,7 +235,7 @@ def _run_frames(run: _Run, stages: list[FrameStage], settings: PerceptionSetting
         run.add("frames", time.perf_counter() - t0)   # time spent waiting for the decoder
         earlier: list[Observation] = []
         for stage in stages:
-            run.hooks.on_progress(stage.name, batch[0].time, span)
+            run.progress("frames", stage.name, batch[0].time)
             earlier += run.step(stage, "process", len(batch), stage.process, batch, earlier, keep=False)
         run.extend(earlier)
         covered = batch[-1].time + 1 / settings.fps
@@ -315,6 +330,16 @@ class _Run:
     timings: dict[str, float] = field(default_factory=dict)
 
     lock: threading.Lock = field(default_factory=threading.Lock)   # the audio thread may run beside
+    span: float = 0.0                                               # the seconds of video this run perceives
+    tracks: dict[str, float] = field(default_factory=dict)          # audio / frames -> seconds done
+
+    def progress(self, track: str, label: str, done: float) -> None:
+        """``track`` (``audio`` or ``frames``) is at ``done`` seconds: report ``label`` at the whole run's position,
+        the mean of every track's, so one bar (and its ETA) covers the whole video, ASR included."""
+        with self.lock:
+            self.tracks[track] = min(done, self.span)
+            overall = sum(self.tracks.values()) / len(self.tracks)
+        self.hooks.on_progress(label, overall, self.span)
 
     def add(self, name: str, seconds: float) -> None:
         with self.lock:

@@ -4,7 +4,7 @@ For every video the pipeline calls ``start(video)``, then ``process`` (a
 :class:`SourceStage` once with the video file's record, before anything is
 decoded; a :class:`FrameStage` once per keyframe batch, in time order, with the
 observations earlier stages made on the same batch; an :class:`AudioStage`
-once with the audio track), then ``finish()``. A stage keeps per-video state
+once per block of the audio track, in time order), then ``finish()``. A stage keeps per-video state
 only between ``start`` and ``finish``. Models load on first use, through the
 process-wide :func:`~perceive.models.model_cache`, so two stages sharing a
 model load it once.
@@ -107,8 +107,14 @@ class SourceStage(Stage):
 
 
 class AudioStage(Stage):
-    """A stage over the 16 kHz mono audio track."""
+    """A stage over the 16 kHz mono audio track, fed block after block (memory stays flat in the track's length)."""
 
     @abstractmethod
     def process(self, audio: np.ndarray) -> list[Observation]:
-        """Observations for the whole track (16 kHz mono float32)."""
+        """Observations for the next block of the track (16 kHz mono float32); a stage may hold back
+        the end of a block until the next one, or until :meth:`finish`."""
+
+    def process_track(self, audio: np.ndarray) -> list[Observation]:
+        """Observations for a whole track held in memory: ``start``, ``process`` and ``finish`` in one call."""
+        self.start()
+        return self.process(audio) + self.finish()

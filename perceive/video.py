@@ -1,7 +1,8 @@
 """Reading a video with ffmpeg: probe it, stream keyframes in batches, extract audio.
 
 Frames are decoded by an ``ffmpeg`` subprocess that writes raw RGB to a pipe,
-so at most one batch of keyframes is ever in memory. Without the ffmpeg
+so at most one batch of keyframes is ever in memory; the audio track likewise
+comes through a pipe in blocks of :data:`AUDIO_BLOCK` seconds. Without the ffmpeg
 programs (a bare GPU machine) :mod:`perceive.decode` reads the video with PyAV or OpenCV.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ SAMPLE_RATE = 16_000
 PROBE_TIMEOUT = 60.0
 """Seconds ffprobe may take on one file before it counts as unreadable."""
 STALL_TIMEOUT = 120.0
-"""Seconds ffmpeg may go without producing a keyframe (or audio may take, plus 1 s per 10 s of video)."""
+"""Seconds ffmpeg may go without producing a keyframe or a block of audio before it is stopped."""
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".mpg", ".mpeg", ".m4v", ".flv", ".wmv", ".ts"}
 
 
@@ -214,14 +215,20 @@ def _batched(frames, batch_size: int, max_seconds: float | None = None) -> Itera
 
 def _read_frame(fd: int, size: int, path: str) -> bytes | None:
     """Read exactly ``size`` bytes from ffmpeg's pipe; None at its end; VideoError if it stalls."""
+    buf = _read_up_to(fd, size, path, "frame")
+    return buf if len(buf) == size else None
+
+
+def _read_up_to(fd: int, size: int, path: str, what: str) -> bytes:
+    """Read ``size`` bytes from ffmpeg's pipe, fewer at its end; VideoError if it stalls."""
     buf = bytearray()
     while len(buf) < size:
         ready, _, _ = select.select([fd], [], [], STALL_TIMEOUT)
         if not ready:
-            raise VideoError(f"{path}: ffmpeg produced no frame for {STALL_TIMEOUT:.0f} s; gave up")
+            raise VideoError(f"{path}: ffmpeg produced no {what} for {STALL_TIMEOUT:.0f} s; gave up")
         chunk = os.read(fd, min(size - len(buf), 1 << 20))
         if not chunk:
-            return None
+            break
         buf += chunk
     return bytes(buf)
 
@@ -244,10 +251,30 @@ def _input_options(max_seconds: float | None, start: float = 0.0) -> dict:
     return {"err_detect": "ignore_err", **seek}
 
 
-def load_audio(info: VideoInfo, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray | None:
-    """The audio track as 16 kHz mono float32 in [-1, 1], or ``None`` when the video has no audio.
+AUDIO_BLOCK = 30.0
+"""Seconds of audio :func:`iter_audio` reads at a time: what is in memory does not grow with the video."""
 
-    With ``max_seconds``, only the first ``max_seconds`` of the track are decoded.
+
+def load_audio(info: VideoInfo, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None) -> np.ndarray | None:
+    """The whole audio track as 16 kHz mono float32 in [-1, 1], or ``None`` when the video has no audio.
+
+    With ``max_seconds``, only the first ``max_seconds`` of the track are decoded. For a
+    long video prefer :func:`iter_audio`, which holds one block at a time.
+    """
+    blocks = iter_audio(info, sample_rate, max_seconds)
+    if blocks is None:
+        return None
+    return np.concatenate([np.zeros(0, np.float32), *blocks])
+
+
+def iter_audio(info: VideoInfo, sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None,
+               block: float = AUDIO_BLOCK) -> Iterator[np.ndarray] | None:
+    """The audio track as consecutive blocks of ``block`` seconds (16 kHz mono float32 in [-1, 1]; the last
+    one shorter), or ``None`` when the video has no audio. ffmpeg decodes it into a pipe read block by block.
+
+    With ``max_seconds``, only the first ``max_seconds`` of the track are decoded. Raises
+    :class:`AudioUnavailable` when neither ffmpeg nor PyAV can decode it; :class:`VideoError`
+    (while iterating) when ffmpeg fails or stalls.
     """
     if not info.has_audio:
         return None
@@ -255,19 +282,31 @@ def load_audio(info: VideoInfo, sample_rate: int = SAMPLE_RATE, max_seconds: flo
         audio = decode.audio_fallback(info.path, sample_rate)
         if audio is None:
             raise AudioUnavailable("cannot decode audio without the ffmpeg program or PyAV (pip install av)")
-        return audio[: int(max_seconds * sample_rate)] if max_seconds is not None else audio
+        audio = audio[: int(max_seconds * sample_rate)] if max_seconds is not None else audio
+        step = int(block * sample_rate)
+        return (audio[i:i + step] for i in range(0, len(audio), step))
+    return _ffmpeg_audio(info, sample_rate, max_seconds, int(block * sample_rate))
+
+
+def _ffmpeg_audio(info: VideoInfo, sample_rate: int, max_seconds: float | None, samples: int) -> Iterator[np.ndarray]:
     import ffmpeg
 
     stream = (ffmpeg.input(_INPUT, **_input_options(max_seconds))
               .output("pipe:", format="s16le", acodec="pcm_s16le", ac=1, ar=sample_rate))
-    limit = STALL_TIMEOUT + min(info.duration, max_seconds or info.duration) / 10
+    proc = subprocess.Popen(_ffmpeg_command(stream, info.path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    errors: list[bytes] = []
+    reader = threading.Thread(target=lambda: errors.extend(proc.stderr), daemon=True)
+    reader.start()
     try:
-        done = subprocess.run(_ffmpeg_command(stream, info.path), capture_output=True, timeout=limit)
-    except subprocess.TimeoutExpired:
-        raise VideoError(f"{info.path}: decoding the audio took over {limit:.0f} s; gave up") from None
-    if done.returncode != 0:
-        detail = done.stderr.decode(errors="replace").strip().splitlines()
-        raise VideoError(f"{info.path}: cannot decode audio ({detail[-1] if detail else 'ffmpeg failed'})")
-    audio = np.frombuffer(done.stdout, np.int16).astype(np.float32)
-    audio *= 1 / 32768.0  # in place: an hour of audio is 230 MB as float32
-    return audio
+        while buf := _read_up_to(proc.stdout.fileno(), samples * 2, info.path, "audio"):
+            audio = np.frombuffer(buf[: len(buf) // 2 * 2], np.int16).astype(np.float32)
+            audio *= 1 / 32768.0
+            yield audio
+        if proc.wait() != 0:
+            reader.join(timeout=1.0)
+            detail = b"".join(errors).decode(errors="replace").strip().splitlines()
+            raise VideoError(f"{info.path}: cannot decode audio ({detail[-1] if detail else 'ffmpeg failed'})")
+    finally:
+        proc.stdout.close()
+        proc.kill()
+        proc.wait()

@@ -9,8 +9,10 @@ score over the entries stands in. Times the question names ("at 1:23",
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -57,6 +59,26 @@ class Embedder:
         if len(self._memo) > 200_000:
             self._memo = {t: self._memo[t] for t in texts}
         return np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, 0))
+
+    def remember(self, texts: list[str], store: Path) -> None:
+        """Have the vectors of ``texts`` (a video's entries) at hand: read from ``store`` (``.npz``), the missing
+        ones embedded now and ``store`` rewritten with them all, so a later process reads instead of embedding."""
+        known: dict[str, np.ndarray] = {}
+        try:
+            with np.load(store, allow_pickle=False) as saved:
+                known = dict(zip(saved["texts"].tolist(), saved["vectors"]))
+        except (OSError, ValueError, KeyError, EOFError):
+            pass          # no store yet, or an unreadable one: embed and write it again
+        self._memo.update(known)
+        texts = list(dict.fromkeys(texts))
+        missing = [t for t in texts if t not in known]
+        if not texts or not missing:
+            return
+        self.embed(missing)
+        store.parent.mkdir(parents=True, exist_ok=True)
+        tmp = store.with_name(f".{store.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, texts=np.array(texts), vectors=np.stack([self._memo[t] for t in texts]))
+        os.replace(tmp, store)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` under this model's tokenizer (a real counter for tests and budgets)."""

@@ -43,7 +43,7 @@ def test_tiny_checkpoint_loads_by_path_and_is_random(tiny_whisper):
 def test_tiny_whisper_transcribes_real_speech(tiny_whisper):
     audio = load_audio(probe(clip("grid_bbaf2n.mpg")))
     stage = AsrStage(resolve_value("asr", str(tiny_whisper)))
-    observations = stage.process(audio)
+    observations = stage.process_track(audio)
     duration = len(audio) / SAMPLE_RATE
     assert observations, "the random decoder emits tokens, which must come out as segments"
     for o in observations:
@@ -54,7 +54,7 @@ def test_tiny_whisper_transcribes_real_speech(tiny_whisper):
 
 def test_empty_audio_gives_nothing(tiny_whisper):
     stage = AsrStage(resolve_value("asr", str(tiny_whisper)))
-    assert stage.process(np.zeros(0, np.float32)) == []
+    assert stage.process_track(np.zeros(0, np.float32)) == []
 
 
 def test_default_asr_is_packaged_faster_whisper(real_asr):
@@ -69,7 +69,7 @@ def test_sentences_carry_their_word_times(real_asr):
     if not GRID_REFERENCES:
         pytest.skip("GRID clips not available")
     audio = load_audio(probe(clip("grid_pwij3p.mpg")))
-    (o,) = real_asr.process(audio)
+    (o,) = real_asr.process_track(audio)
     assert transcript_error(GRID_REFERENCES["grid_pwij3p.mpg"], o.text) <= 0.5, o.text   # measured 0.0
     assert o.language == "en" and o.language_probability is None
     assert 0.0 < o.start < 0.6 and 1.5 < o.end < 3.0
@@ -82,7 +82,7 @@ def test_faster_whisper_tiny_en_on_grid(real_asr):
     errors = []
     for name, sentence in sorted(GRID_REFERENCES.items()):
         info = probe(clip(name))
-        observations = real_asr.process(load_audio(info))
+        observations = real_asr.process_track(load_audio(info))
         assert observations, name
         for o in observations:
             assert 0.0 <= o.start <= o.end <= info.duration + 0.05 and o.language == "en"
@@ -96,7 +96,7 @@ def test_faster_whisper_tiny_en_on_grid(real_asr):
 
 
 def test_real_asr_hears_nothing_in_silence(real_asr):
-    assert real_asr.process(np.zeros(3 * SAMPLE_RATE, np.float32)) == []
+    assert real_asr.process_track(np.zeros(3 * SAMPLE_RATE, np.float32)) == []
 
 
 def test_pipeline_notes_a_video_without_audio(tiny_whisper):

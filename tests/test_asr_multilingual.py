@@ -73,7 +73,7 @@ def test_multilingual_model_is_the_offline_default(multilingual):
 def test_language_detected_and_transcribed(multilingual, name):
     row = recording(name)
     language = row["language"]
-    heard = multilingual.process(audio_of(name))
+    heard = multilingual.process_track(audio_of(name))
     assert heard, name
     assert {o.language for o in heard} == {language}
     assert all(o.language_probability > 0.8 for o in heard)
@@ -87,7 +87,7 @@ def test_language_detected_and_transcribed(multilingual, name):
 @pytest.mark.parametrize("name", sorted(RECORDINGS) or ["(no recordings)"])
 def test_english_only_model_does_not_invent_english(english_only, name):
     recording(name)
-    heard = english_only.process(audio_of(name))
+    heard = english_only.process_track(audio_of(name))
     assert heard and all(o.label == UNTRANSCRIBED for o in heard), [o.text for o in heard]
 
 
@@ -99,7 +99,7 @@ def test_translation_beside_the_original(multilingual):
     name = "de_picovoice_leopard_test_de.wav"
     row = recording(name)
     stage = AsrStage(multilingual.spec, "cpu", translate=True)
-    heard = stage.process(audio_of(name))
+    heard = stage.process_track(audio_of(name))
     original = [o for o in heard if o.label is None]
     translated = [o for o in heard if o.label == TRANSLATION]
     assert original and {o.language for o in original} == {"de"}
@@ -147,7 +147,7 @@ def test_a_long_pause_is_a_no_speech_span(tmp_path):
     except ModelUnavailable:
         pytest.skip("no ASR model installed")
     info = probe(video)
-    heard = stage.process(load_audio(info))
+    heard = stage.process_track(load_audio(info))
     said = [(o.start, o.end, o.text) for o in heard]
     assert len(heard) >= 2, said
     assert transcript_error(FIRST, heard[0].text) <= MAX_SENTENCE_WER, said
@@ -194,7 +194,7 @@ def test_language_switch_inside_one_track(multilingual):
     audio = np.concatenate([part for name in names for part in (audio_of(name), pause)])
     runs = multilingual.language_runs(audio)
     assert [r.language for r in runs] == ["de", "fr", "ja"]
-    heard = multilingual.process(audio)
+    heard = multilingual.process_track(audio)
     assert [o.language for o in heard] == ["de", "fr", "ja"], [(o.language, o.text) for o in heard]
     for o, name in zip(heard, names):
         row = RECORDINGS[name]

@@ -82,8 +82,9 @@ def test_prefetch_decodes_ahead_bounded_and_passes_errors():
 
 def test_concurrent_asr_gives_the_same_records(asr_and_tiny):
     path, settings = asr_and_tiny
-    serial = _observations(path, settings)
-    together = _observations(path, PerceptionSettings(**{**settings.__dict__, "concurrent_audio": True}))
+    serial = _observations(path, PerceptionSettings(**{**settings.__dict__, "concurrent_audio": False}))
+    together = _observations(path, settings)
+    assert settings.concurrent_audio     # the default
     assert {o["stage"] for o in serial} >= {"asr", "caption"}
     assert together == serial
 
@@ -102,7 +103,7 @@ def test_profile_defaults_merge_with_flags():
     assert fast.fps == 1.0
     assert Options(profile="fast", fps=0.5, batch_size=4).settings().fps == 0.5
     default = Options().settings()
-    assert not default.concurrent_audio and default.stage_options == {} and default.batch_size is None
+    assert default.concurrent_audio and default.stage_options == {} and default.batch_size is None
     assert fast.cache_key([]) != default.cache_key([])
     with pytest.raises(ValueError, match="unknown profile"):
         Options(profile="turbo").settings()
