@@ -154,8 +154,8 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
     window is small, see :mod:`chat.session`), ``one_paragraph``.
 
     The LLM (``llm``, else loaded from the registry with ``llm_settings``) is resolved
-    first, so a missing one fails before any perception, and loads in a thread while
-    the video is perceived; the embedder ranks what fits the window (keyword retrieval
+    first, so a missing one fails before any perception; a local one loads in a thread while
+    the video is perceived, a remote one (cheap to build) before it; the embedder ranks what fits the window (keyword retrieval
     when there is none). ``callbacks.on_timing`` hears how long each step took
     (``llm load``, ``perception``, ``context``, ``embeddings``). ``verbose``
     prints every skipped model's note in full. ``auto_translate``: when the LLM
@@ -172,8 +172,10 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
     hooks = callbacks or PipelineCallbacks()
     if not Path(video).is_file():
         raise FileNotFoundError(f"{video}: no such file")
-    if llm is None:
-        resolve("llm", settings.models)     # a missing LLM fails before any perception
+    if llm is None and resolve("llm", settings.models).backend != "llama-cpp":
+        llm = timed(hooks, "llm load", load_llm, settings.models, llm_settings or LLMSettings())   # cheap; its
+        # offline, key and address checks then fail before any perception
+    if llm is None:   # resolved: a missing local LLM failed before any perception
         with ThreadPoolExecutor(1, thread_name_prefix="llm-load") as pool:   # loads while the video is perceived
             loading = pool.submit(timed, hooks, "llm load", load_llm, settings.models, llm_settings or LLMSettings())
             perception = timed(hooks, "perception", perceive, video, settings, callbacks=callbacks)
