@@ -3,8 +3,10 @@
 Builds (once) a library file of ``--videos`` videos with ``--entries`` synthetic
 entries each (random words from a 5,000-word vocabulary, random unit vectors of
 384 dimensions, MiniLM's size), then times :func:`library.search.search` for
-``--queries`` queries of 2-3 words: words + vectors fused, with the query
-vector computed by the real embedder when it is installed (reported apart).
+``--queries`` queries of 2-3 words: words + vectors fused (a synthetic query
+vector), each part alone, and the real embedder's query vector when it is
+installed. Wall and CPU time are both printed: on a shared machine the wall
+time grows with the load, the CPU time much less.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from library.records import EntryRecord
-from library.search import embedder_name, search
+from library.search import CANDIDATES, embedder_name, search, words_query
 from library.store import Library
 
 SYLLABLES = ["ka", "lo", "mi", "ta", "ren", "sol", "vi", "dar", "po", "nek", "us", "bri", "tor", "sa", "el", "gon"]
@@ -89,21 +91,21 @@ def main() -> None:
     with Library(args.db) as lib:
         fake.spec = real.spec if real else None
         search(lib, queries[0], fake)   # page cache warm
-        times, embed = [], []
-        for q in queries:
-            t = time.perf_counter()
-            search(lib, q, fake)
-            times.append(time.perf_counter() - t)
-            if real:
-                t = time.perf_counter()
-                real.embed([q + " ?"])
-                embed.append(time.perf_counter() - t)
-    ms = sorted(1000 * t for t in times)
-    print(f"search (words + vectors, fused): median {statistics.median(ms):.1f} ms, "
-          f"p95 {ms[int(0.95 * len(ms)) - 1]:.1f} ms, max {ms[-1]:.1f} ms over {len(ms)} queries")
-    if embed:
-        e = sorted(1000 * t for t in embed)
-        print(f"query embedding (MiniLM, NumPy): median {statistics.median(e):.1f} ms, max {e[-1]:.1f} ms")
+        parts = {"search (words + vectors, fused)": lambda q: search(lib, q, fake),
+                 "words only (FTS5 BM25)": lambda q: lib.words(words_query(q), CANDIDATES),
+                 "vectors only (bits + exact rerank)": lambda q: lib.nearest(fake.embed([q])[0], CANDIDATES)}
+        if real:
+            parts["query embedding (MiniLM)"] = lambda q: real.embed([q + " ?"])
+        for name, run in parts.items():
+            wall, cpu = [], []
+            for q in queries:
+                t, c = time.perf_counter(), time.process_time()
+                run(q)
+                wall.append(1000 * (time.perf_counter() - t))
+                cpu.append(1000 * (time.process_time() - c))
+            wall.sort()
+            print(f"{name}: wall median {statistics.median(wall):.1f} ms, p95 {wall[int(0.95 * len(wall)) - 1]:.1f} ms; "
+                  f"CPU median {statistics.median(cpu):.1f} ms ({len(queries)} queries)")
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
