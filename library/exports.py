@@ -41,14 +41,23 @@ def formats_of(names: str) -> list[str]:
     return list(dict.fromkeys(wanted))
 
 
+# text from the video must not become markup: SSA override braces, HTML-like tags (and so no "-->" timing arrow)
+_MARKUP = str.maketrans({"{": "(", "}": ")", "<": "‹", ">": "›"})
+
+
+def cue_text(text: str) -> str:
+    """``text`` as one line of a cue, with nothing a subtitle reader takes for markup or timing."""
+    return one_line(text).translate(_MARKUP)
+
+
 def cues(context: VideoContext) -> list[tuple[float, float, str]]:
     """(start, end, text) of each subtitle cue: speech in its own language, then on-screen text, in time order."""
     out = []
     for e in context.entries:
         if e.kind == "speech" and e.tag != TRANSLATED and e.said:
-            out.append((e.start, e.end, e.said))
+            out.append((e.start, e.end, cue_text(e.said)))
         elif e.kind == "text" and e.said:
-            out.append((e.start, e.end, ON_SCREEN + e.said))
+            out.append((e.start, e.end, ON_SCREEN + cue_text(e.said)))
     return sorted((s, max(e if e is not None else s, s + MIN_CUE), t) for s, e, t in out)
 
 
@@ -86,7 +95,7 @@ def notes(context: VideoContext) -> str:
         lines += ["", "## Facts", ""] + [f"- {md_text(f.text)}" for f in header.facts]
     seen = [e for e in context.entries if e.kind not in ("speech", "silence")]
     if seen:
-        lines += ["", "## Timeline", ""] + [f"- **{_span(e)}** {md_text(e.line())}" for e in seen]
+        lines += ["", "## Timeline", ""] + [f"- {md_text(e.line())}" for e in seen]
     heard = [e for e in context.entries if e.kind == "speech"]
     if heard:
         lines += ["", "## Speech", ""]
