@@ -9,11 +9,14 @@ SDK's FastMCP). Tools, each a thin call of :mod:`chat.api`:
 - ``report(video, output, stages)``: write the HTML timeline report, return its path.
 
 Stdout carries the protocol, so while a tool runs anything printed goes to stderr.
+The errors a user can cause (a missing file, no model, a bad value) come back as
+the tool's error text, as the command line's ``error:`` line would say them.
 """
 from __future__ import annotations
 
 import sys
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from typing import Annotated
 
 from pydantic import Field
@@ -29,6 +32,21 @@ def _settings(stages: list[str] | None):
     return api.perception_settings(stages=tuple(stages) if stages else None)
 
 
+@contextmanager
+def tool_call() -> Iterator[None]:
+    """Run a tool: printing goes to stderr, a user's error becomes the tool's error message."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from perceive.models import ModelUnavailable
+    from perceive.video import VideoError
+
+    with redirect_stdout(sys.stderr):
+        try:
+            yield
+        except (VideoError, ModelUnavailable, ValueError, FileNotFoundError) as exc:
+            raise ToolError(str(exc)) from None
+
+
 def build_server():
     """The MCP server with videochat's four tools."""
     from mcp.server.mcpserver import MCPServer
@@ -40,7 +58,7 @@ def build_server():
     @server.tool()
     def context(video: Annotated[str, Field(description="Path of a video file")], stages: Stages = None) -> str:
         """The timestamped textual context of a video: what was seen, read and heard, and when."""
-        with redirect_stdout(sys.stderr):
+        with tool_call():
             return api.build_context(video, _settings(stages)).render()
 
     @server.tool()
@@ -48,7 +66,7 @@ def build_server():
             question: Annotated[str, Field(description="The question about the video(s)")],
             stages: Stages = None) -> str:
         """Answer a question about a video (citing the time), or across a library's videos (citing video and time)."""
-        with redirect_stdout(sys.stderr):
+        with tool_call():
             if api.is_library(target):
                 return api.ask_library(target, question, _settings(stages))
             return api.ask(target, question, _settings(stages))
@@ -58,7 +76,7 @@ def build_server():
                query: Annotated[str, Field(description="Words or a question")],
                limit: Annotated[int, Field(ge=1, le=100, description="How many moments")] = 10) -> list[Hit]:
         """The best moments of a library for a query: video, start and end (seconds), kind, line and score."""
-        with redirect_stdout(sys.stderr):
+        with tool_call():
             return api.search(library, query, limit=limit)
 
     @server.tool()
@@ -66,7 +84,7 @@ def build_server():
                output: Annotated[str, Field(description="Path of the HTML file to write")],
                stages: Stages = None) -> str:
         """Write the HTML timeline report of a video (lanes per model, thumbnails, context); returns its path."""
-        with redirect_stdout(sys.stderr):
+        with tool_call():
             return str(api.report(video, output, _settings(stages)))
 
     return server
