@@ -10,19 +10,16 @@ names the ``(video name, m:ss)`` of the entry that supports the answer.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from library.records import Hit
+from library.records import Contextualize, Hit
 from library.store import Library
-from perceive.records import Perception, VideoInfo
+from perceive.records import VideoInfo
 from prompting.cite import supporting_line
 from prompting.context import KIND_ORDER, Entry, Header, VideoContext, clock
 
 MAX_VIDEOS = 3
-
-Contextualize = Callable[[Perception], VideoContext]
 
 
 @dataclass(frozen=True)

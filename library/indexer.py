@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from batch.records import TextualizedVideo
-from library.records import EntryRecord
+from library.records import Contextualize, EntryRecord
 from library.search import embedder_name
 from library.store import Library
 from perceive.records import Perception, VideoInfo
@@ -29,7 +29,6 @@ from prompting.retrieve import TextEmbedder
 SKIPPED_KINDS = {"silence"}   # "No speech" spans hold no words to find
 
 Perceive = Callable[[Path], Perception]
-Contextualize = Callable[[Perception], VideoContext]
 
 
 @dataclass
@@ -111,11 +110,13 @@ def ingest_records(library: Library, jsonl: str | Path, contextualize: Contextua
             path = str(Path(record.path).resolve())
             if library.current(path, record.content_hash, record.settings_key):
                 summary.current.append(path)
+                status = "unchanged"
             else:
                 perception = record_perception(record)
                 store_video(library, path, perception, contextualize(perception), record.settings_key,
                             {"fps": record.fps, "stages": record.stages}, embedder)
                 summary.added.append(path)
+                status = "indexed"
             if on_video:
-                on_video(path, "indexed")
+                on_video(path, status)
     return summary

@@ -1,11 +1,16 @@
 """The library's typed rows: an indexed entry, an indexed video, a search hit."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from prompting.context import Entry, clock
+from perceive.records import Perception
+from prompting.context import Entry, VideoContext, clock
+
+Contextualize = Callable[[Perception], VideoContext]
+"""How the library turns a stored perception into its typed context (the front door's ``context_of``)."""
 
 
 class EntryRecord(BaseModel):

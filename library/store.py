@@ -82,9 +82,13 @@ class Library:
         self.db.enable_load_extension(True)
         sqlite_vec.load(self.db)
         self.db.enable_load_extension(False)
-        self.db.execute("pragma journal_mode=wal")
-        self.db.execute("pragma foreign_keys=on")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("pragma journal_mode=wal")
+            self.db.execute("pragma foreign_keys=on")
+            self.db.executescript(SCHEMA)
+        except sqlite_module().DatabaseError as exc:   # e.g. a video given as --db
+            self.db.close()
+            raise ValueError(f"{self.path} is not a library file ({exc})") from None
 
     def __enter__(self) -> Library:
         return self
