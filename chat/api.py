@@ -148,7 +148,8 @@ def build_context(video: str | Path, settings: PerceptionSettings | None = None,
 def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, cleanup: bool | None = None,
               llm=None, llm_settings=None, callbacks: PipelineCallbacks | None = None, verbose: bool = False,
               auto_translate: bool = True, **session_options):
-    """A :class:`~chat.session.ChatSession` about ``video``.
+    """A :class:`~chat.session.ChatSession` about ``video`` (a file, or an ``http(s)`` URL fetched once, see
+    :func:`local_video`).
 
     ``session_options`` go to the session: ``evidence`` (None: evidence first when the
     window is small, see :mod:`chat.session`), ``one_paragraph``.
@@ -170,7 +171,8 @@ def open_chat(video: str | Path, settings: PerceptionSettings | None = None, *, 
 
     settings = settings or PerceptionSettings()
     hooks = callbacks or PipelineCallbacks()
-    if not Path(video).is_file():
+    video = local_video(video)
+    if not video.is_file():
         raise FileNotFoundError(f"{video}: no such file")
     if llm is None and resolve("llm", settings.models).backend != "llama-cpp":
         llm = timed(hooks, "llm load", load_llm, settings.models, llm_settings or LLMSettings())   # cheap; its
@@ -426,3 +428,169 @@ def textualize(paths: list[str | Path], out: str | Path, settings: PerceptionSet
     if reports:
         reports.finish()
     return summary
+
+
+# --- a folder of videos: one library file (library/), searched and asked across videos -------------------------
+
+def library_embedder(settings: PerceptionSettings | None = None):
+    """The embedder that gives a library its vectors and embeds queries; None when none is installed (words only)."""
+    from perceive.models import ModelUnavailable
+    from prompting.retrieve import Embedder
+
+    settings = settings or PerceptionSettings()
+    try:
+        return Embedder.from_registry(settings.models, settings.device)
+    except ModelUnavailable:
+        return None
+
+
+def index(paths: list[str | Path], db: str | Path, settings: PerceptionSettings | None = None, *,
+          cleanup: bool | None = None, from_jsonl: str | Path | None = None,
+          callbacks: PipelineCallbacks | None = None, on_video: Callable[[str, str], None] | None = None):
+    """Index the videos of ``paths`` (files, folders, path lists) into the library file ``db``; resumable.
+
+    New or changed videos (content hash, settings key) are perceived (cache
+    first) and their context's entries stored, one transaction per video;
+    ``from_jsonl`` also ingests a ``textualize`` JSONL file (e.g. from
+    ``--engine ray``). Returns the :class:`~library.indexer.IndexSummary`.
+    """
+    from batch.inputs import collect_videos
+    from chat.reports import report_settings
+    from library.indexer import IndexSummary, index_videos, ingest_records
+    from library.store import Library
+
+    settings = settings or PerceptionSettings()
+    embedder = library_embedder(settings)
+    contextualize = lambda perception: context_of(perception, settings, cleanup=cleanup, callbacks=callbacks)  # noqa: E731
+    summary = IndexSummary()
+    with Library(db) as library:
+        if from_jsonl is not None:
+            summary = ingest_records(library, from_jsonl, contextualize, embedder, on_video)
+        videos = collect_videos(paths) if paths else []
+        if videos:
+            key = settings.cache_key(shared_stages(settings)[0])
+            done = index_videos(library, videos, key, report_settings(settings),
+                                lambda video: perceive(video, settings, callbacks=callbacks), contextualize,
+                                embedder, on_video)
+            summary.added += done.added
+            summary.current += done.current
+            summary.failed += done.failed
+    return summary
+
+
+def search(db: str | Path, query: str, settings: PerceptionSettings | None = None, *, limit: int = 10):
+    """The best moments of the library ``db`` for ``query``: :class:`~library.records.Hit` list, best first."""
+    from library.search import search as hybrid
+    from library.store import Library
+
+    with _library(db) as library:
+        return hybrid(library, query, library_embedder(settings), limit)
+
+
+def search_report(db: str | Path, query: str, out: str | Path, settings: PerceptionSettings | None = None, *,
+                  limit: int = 10, hits=None) -> Path:
+    """Write one HTML page of the hits for ``query`` (``hits``: those :func:`search` found already), with
+    thumbnails and links that seek each video's own timeline report."""
+    from chat.reports import report_settings, write_report
+    from library.hits_report import write_hits_report
+
+    settings = settings or PerceptionSettings()
+    hits = search(db, query, settings, limit=limit) if hits is None else hits
+
+    def video_report(perception: Perception, path: Path) -> Path:
+        return write_report(path, perception, context_of(perception, settings), settings=report_settings(settings))
+
+    with _library(db) as library:
+        return write_hits_report(out, query, hits, library, video_report)
+
+
+def ask_library(db_or_dir: str | Path, question: str, settings: PerceptionSettings | None = None, *,
+                on_token: Pieces | None = None, llm=None, llm_settings=None, cleanup: bool | None = None,
+                callbacks: PipelineCallbacks | None = None, **session_options) -> str:
+    """Answer ``question`` across the videos of a library file (or a folder, indexed first) citing ``(video, m:ss)``.
+
+    The videos that a hybrid search ranks first (:mod:`library.evidence`) give one
+    typed context whose entries name their video; it is answered by the one-video
+    answer path (:func:`answer_across`).
+    """
+    from chat.llm import LLMSettings, load_llm
+    from library.evidence import library_context, ranked_videos
+
+    settings = settings or PerceptionSettings()
+    llm = llm or load_llm(settings.models, llm_settings or LLMSettings())
+    (callbacks or PipelineCallbacks()).on_note(llm.describe(), kind="info")
+    db = library_file(db_or_dir, settings, cleanup=cleanup, callbacks=callbacks)
+    hits = search(db, question, settings, limit=20)
+    with _library(db) as library:
+        context = library_context(library, ranked_videos(hits),
+                                  lambda perception: context_of(perception, settings, cleanup=cleanup))
+    return answer_across(context, question, llm, settings, on_token=on_token, **session_options)
+
+
+def answer_across(context: VideoContext, question: str, llm, settings: PerceptionSettings | None = None, *,
+                  on_token: Pieces | None = None, **session_options) -> str:
+    """The one seam between library evidence and the answer path: ``context`` (entries of several videos,
+    :class:`~library.evidence.VideoEntry`) answered as one video's, then the ``(video name, m:ss)`` citation."""
+    from library.evidence import video_citation
+
+    session = chat_about(context, llm, settings, cite=False, **session_options)
+    answer = session.ask(question, on_token=on_token)
+    best = session.last_evidence.best if session.last_evidence else None
+    citation = video_citation(answer, session.last_context or context, best)
+    if citation and citation.strip(" ()") not in answer:
+        (on_token or (lambda _piece: None))(citation)
+        answer += citation
+    return answer
+
+
+def library_file(db_or_dir: str | Path, settings: PerceptionSettings | None = None, **index_options) -> Path:
+    """The library file for ``db_or_dir``: the file itself, or for a folder, its library in the cache (indexed now)."""
+    from perceive.cache import cache_root
+
+    path = Path(db_or_dir)
+    if not path.is_dir():
+        if not path.is_file():
+            raise FileNotFoundError(f"{db_or_dir}: no such library file or folder")
+        return path
+    import hashlib
+
+    db = cache_root() / "library" / f"{hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]}.sqlite"
+    index([path], db, settings, **index_options)
+    return db
+
+
+def is_library(path: str | Path) -> bool:
+    """Whether ``path`` is a folder or a library file (SQLite), not a video."""
+    from library.store import is_sqlite
+
+    return Path(path).is_dir() or is_sqlite(path)
+
+
+def _library(db: str | Path):
+    from library.store import Library
+
+    if not Path(db).is_file():
+        raise FileNotFoundError(f"{db}: no such library file")
+    return Library(db)
+
+
+def export_context(video: str | Path, formats: list[str], out_dir: str | Path, settings: PerceptionSettings | None = None,
+                   *, cleanup: bool | None = None, callbacks: PipelineCallbacks | None = None,
+                   verbose: bool = False) -> list[Path]:
+    """Write ``video``'s context as ``out_dir/NAME.{txt,json,srt,vtt,md}`` (whisper's convention); returns the files.
+
+    The same perception and context as :func:`build_context`; see :mod:`library.exports` for each format.
+    """
+    from library.exports import write_exports
+
+    video = local_video(video)
+    perception = perceive(video, settings, callbacks=callbacks)
+    context = context_of(perception, settings, cleanup=cleanup, callbacks=callbacks, verbose=verbose)
+    return write_exports(perception, context, formats, out_dir)
+
+
+def local_video(video: str | Path) -> Path:
+    """The local file of ``video``: itself, or for an ``http(s)`` URL the file fetched once into the cache (yt-dlp)."""
+    from library.fetch import fetch, is_url
+
+    return fetch(str(video)) if is_url(video) else Path(video)

@@ -1,4 +1,4 @@
-"""The ``videochat`` command line: perceive, context, ask, chat, report, textualize, models."""
+"""The ``videochat`` command line: perceive, context, ask, chat, report, textualize, index, search, mcp, models."""
 from __future__ import annotations
 
 import os
@@ -215,19 +215,23 @@ def print_context(text: str, title: str) -> None:
 @app.command()
 @options("perception", "cleanup", "llm", "report", "verbose")
 def ask(
-    video: Annotated[Path, typer.Argument(help="Video file.")],
+    video: Annotated[str, typer.Argument(help="Video file, http(s) URL (fetched once into the cache), or a library: its file (videochat index) or a folder of videos.")],
     question: Annotated[str, typer.Argument(help="The question, e.g. \"What happens at 0:05?\"")],
     show_context: Annotated[bool, typer.Option("--show-context", help="Print the context sent to the LLM first.")] = False,
     report: Annotated[Optional[Path], typer.Option("--report", help="Also write an HTML timeline report with the question and answer.")] = None,
     *, opts: Options,
 ):
-    """Answer one QUESTION about VIDEO from its perceived context; the answer streams to stdout."""
+    """Answer one QUESTION about VIDEO (or across a library's videos, citing (video, m:ss)); the answer streams to stdout."""
     from chat import api
 
     show = (lambda text: print_context(text, "context sent to the LLM:")) if show_context else None
-    with one_line_errors(), terminal(video) as hooks:
-        api.ask(video, question, opts.settings(), on_token=print_piece, on_context=show, report=report,
-                copy_video=opts.copy_video, **chat_options(opts, hooks))
+    with one_line_errors(), terminal(Path(video)) as hooks:
+        if api.is_library(video):
+            api.ask_library(video, question, opts.settings(), on_token=print_piece, cleanup=opts.cleanup,
+                            llm_settings=opts.llm_settings(), callbacks=hooks, evidence=opts.evidence)
+        else:
+            api.ask(video, question, opts.settings(), on_token=print_piece, on_context=show, report=report,
+                    copy_video=opts.copy_video, **chat_options(opts, hooks))
     console.print()
     if report:
         err_console.print(f"report written to {report}", highlight=False, soft_wrap=True)
@@ -309,11 +313,22 @@ def chat(
 @options("perception", "cleanup", "verbose")
 def context(
     video: Annotated[Path, typer.Argument(help="Video file.")],
+    formats: Annotated[Optional[str], typer.Option("--format", "-f", help="Write files instead of printing: txt, json (the typed records), srt, vtt (speech and on-screen text), md (notes), comma-separated, or all.")] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder for the --format files, named VIDEO_NAME.FORMAT.")] = Path("."),
     *, opts: Options,
 ):
-    """Print the timestamped textual context that the LLM sees for VIDEO."""
+    """Print the timestamped textual context that the LLM sees for VIDEO (or write it in whisper's formats)."""
     from chat import api
 
+    if formats is not None:
+        from library.exports import formats_of
+
+        with one_line_errors(), terminal(video) as hooks:
+            written = api.export_context(video, formats_of(formats), output_dir, opts.settings(), cleanup=opts.cleanup,
+                                         callbacks=hooks, verbose=opts.verbose)
+        for path in written:
+            console.print(shown(path), highlight=False, soft_wrap=True)
+        return
     with one_line_errors(), terminal(video) as hooks:
         text = api.build_context(video, opts.settings(), cleanup=opts.cleanup, callbacks=hooks,
                                  verbose=opts.verbose).render()
@@ -363,6 +378,69 @@ def textualize(
     console.print(f"records in {shown(out)}", highlight=False)
     if report_dir:
         console.print(f"reports in {shown(report_dir / 'index.html')}", highlight=False)
+
+
+@app.command()
+@options("perception", "cleanup")
+def index(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Video files, folders (searched recursively) or path lists.")] = None,
+    db: Annotated[Path, typer.Option("--db", help="The library file (SQLite), made when missing.")] = Path("videochat.db"),
+    from_jsonl: Annotated[Optional[Path], typer.Option("--from-jsonl", help="Also index the records of a textualize JSONL file (e.g. a --engine ray run).")] = None,
+    *, opts: Options,
+):
+    """Index videos into one library file: new or changed videos are perceived (cache first); safe to kill and rerun."""
+    from chat import api
+
+    def progress(path: str, status: str) -> None:
+        err_console.print(f"[dim]{shown(Path(path).name)}: {shown(status)}[/]", highlight=False, soft_wrap=True)
+
+    if not paths and from_jsonl is None:
+        err_console.print("[bold red]error:[/] name videos or folders to index, or --from-jsonl FILE", highlight=False)
+        raise typer.Exit(1)
+    with one_line_errors():
+        summary = api.index(paths or [], db, opts.settings(), cleanup=opts.cleanup, from_jsonl=from_jsonl,
+                            callbacks=Terminal(db), on_video=progress)
+    for path, why in summary.failed:
+        err_console.print(f"[yellow]failed:[/] {shown(path)}: {shown(why)}", highlight=False, soft_wrap=True)
+    console.print(f"{summary.line()}; library {shown(db)}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+@options("perception")
+def search(
+    db: Annotated[Path, typer.Argument(help="The library file (videochat index).")],
+    query: Annotated[str, typer.Argument(help="Words or a question, e.g. \"central bank\".")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many moments.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the hits as JSON lines.")] = False,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Also write one HTML page of the hits: thumbnails, links that seek each video's report.")] = None,
+    *, opts: Options,
+):
+    """The top moments of a library for QUERY: video, m:ss-m:ss, kind, line, score (words and meaning ranked together)."""
+    from chat import api
+
+    with one_line_errors():
+        settings = opts.settings()
+        hits = api.search(db, query, settings, limit=limit)
+        if report:
+            api.search_report(db, query, report, settings, hits=hits)
+    for hit in hits:
+        if json_out:
+            sys.stdout.write(hit.model_dump_json() + "\n")
+        else:
+            console.print(f"{shown(hit.name)}  {hit.span()}  {hit.kind}  {shown(hit.line)}  {hit.score:.4f}",
+                          highlight=False, soft_wrap=True)
+    if not hits and not json_out:
+        err_console.print("no moment matches", highlight=False)
+    if report:
+        err_console.print(f"search page written to {shown(report)}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def mcp():
+    """Serve videochat to other programs over the Model Context Protocol (stdio): tools context, ask, search, report."""
+    from chat.mcp_server import serve
+
+    serve()
 
 
 def main() -> None:  # pragma: no cover - entry point for python -m chat.cli

@@ -52,5 +52,12 @@
     video.addEventListener("timeupdate", function () { show(video.currentTime); });
     video.addEventListener("error", function () { document.getElementById("video-error").hidden = false; });
   }
+  // a link such as report.html#t=12.5 (the search page's hits) opens the report at that time
+  function seekHash() {
+    var m = /^#t=(\d+(?:\.\d+)?)$/.exec(location.hash);
+    if (m) seek(parseFloat(m[1]));
+  }
+  window.addEventListener("hashchange", seekHash);
+  seekHash();
   document.documentElement.setAttribute("data-ready", "1");
 })();

@@ -18,17 +18,19 @@ def thumbnail_times(duration: float, count: int = MAX_THUMBNAILS) -> list[float]
     return [round((i + 0.5) * duration / n, 3) for i in range(n)]
 
 
+def frame_jpeg(path: str | Path, time: float, height: int = 72, quality: int = 7, timeout: float = 30.0) -> bytes | None:
+    """One small JPEG (``height`` pixels high) of the video at ``path`` at ``time`` seconds; None when it cannot be read."""
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{time:.3f}", "-i", str(path), "-frames:v", "1",
+           "-vf", f"scale=-2:{height}", "-q:v", str(quality), "-f", "image2pipe", "-c:v", "mjpeg", "pipe:1"]
+    try:
+        done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 and done.stdout else None
+
+
 def extract_thumbnails(path: str | Path, duration: float, count: int = MAX_THUMBNAILS, height: int = 72,
                        quality: int = 7, timeout: float = 30.0) -> list[Thumbnail]:
     """Small JPEG keyframes (``height`` pixels high) evenly spread over the video at ``path``."""
-    out = []
-    for time in thumbnail_times(duration, count):
-        cmd = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{time:.3f}", "-i", str(path), "-frames:v", "1",
-               "-vf", f"scale=-2:{height}", "-q:v", str(quality), "-f", "image2pipe", "-c:v", "mjpeg", "pipe:1"]
-        try:
-            done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if done.returncode == 0 and done.stdout:
-            out.append(Thumbnail(time=time, jpeg=done.stdout))
-    return out
+    frames = ((t, frame_jpeg(path, t, height, quality, timeout)) for t in thumbnail_times(duration, count))
+    return [Thumbnail(time=t, jpeg=jpeg) for t, jpeg in frames if jpeg]
