@@ -151,14 +151,15 @@ def restated(question: Question, entries: list[Entry], min_words: int = RESTATED
 
 def read_aloud(entries: list[Entry], min_words: int = 3, min_share: float = 0.5) -> tuple[Entry, Entry] | None:
     """The speech that reads on-screen text out (a title read from a cover or a slide) and that text: the
-    speech entry whose words the text holds most of (at least ``min_words`` and ``min_share`` of them)."""
+    speech entry sharing the most words with a text entry (at least ``min_words``, and ``min_share`` of the
+    shorter of the two: a title read inside a longer sentence counts as read out)."""
     texts = [(e, content_words(said_text(e))) for e in entries if e.kind == "text"]
     best, most = None, 0
     for speech in spoken(entries):
         said = content_words(speech.said)
         for text, written in texts:
             shared = len(said & written)
-            if shared > most and shared >= min_words and shared >= min_share * len(said):
+            if shared > most and shared >= min_words and shared >= min_share * min(len(said), len(written)):
                 best, most = (speech, text), shared
     return best
 

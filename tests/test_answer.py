@@ -140,6 +140,21 @@ def test_what_is_read_aloud_is_the_speech_that_reads_the_cover(question):
     assert draft and "reads out the on-screen text" in draft and "Treasure Island" in draft, (question, draft)
 
 
+@pytest.mark.parametrize("question", ["Which title is read aloud?", "Was wird vorgelesen?"])
+def test_a_title_read_inside_a_long_sentence_is_still_read_aloud(question):
+    """Speech without sentence punctuation (an ASR setting can drop it): the cover's title is a run inside one
+    long sentence; it is read out all the same, and a sentence sharing only one word with the cover is not."""
+    long = ("Welcome to this recording you can find the whole text on our website and now "
+            "Treasure Island by Robert Louis Stevenson part one the old sea dog at the inn")
+    context = context_of([speech(0, 14, long), speech(15, 20, "The island was far away.")],
+                         roles=("asr", "ocr"), texts=[(0, 60, "Treasure Island Robert Louis Stevenson")])
+    draft = gather(context, question).draft
+    assert draft and "reads out the on-screen text" in draft and "Stevenson" in draft, (question, draft)
+    lone = context_of([speech(0, 5, "The island was far away from every road and every town we knew.")],
+                      roles=("asr", "ocr"), texts=[(0, 60, "Treasure Island Robert Louis Stevenson")])
+    assert "reads out" not in (gather(lone, question).draft or "")
+
+
 # --- speech on the question's topic ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("question", [

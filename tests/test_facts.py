@@ -93,7 +93,7 @@ def test_missing_models_become_one_line():
 def test_guard_replaces_an_answer_the_context_does_not_support():
     context = video_context(perception([Observation(stage="asr", start=0, end=3, text="My biggest weakness is help")],
                                        roles=("asr",)))
-    made_up = guard("He wears a black hoodie over a white shirt.", context, "What is he wearing?")
+    made_up = guard("He wears a black hoodie over a white shirt.", context, "What clothes does he have on?")
     assert made_up.replaced and made_up.answer.startswith(CANNOT_TELL)
     assert "No image captions: clothes, colours and setting are unknown." in made_up.answer
     grounded = guard("His biggest weakness is asking for help.", context, "What is his biggest weakness?")
@@ -116,7 +116,7 @@ def test_the_session_holds_back_and_replaces_an_unsupported_answer():
     session = ChatSession(scripted_llm("He wears a black hoodie over a white shirt.",
                                        "His biggest weakness is asking for help."), unseen, evidence=False)
     pieces: list[str] = []
-    answer = session.ask("What is he wearing?", on_token=pieces.append)
+    answer = session.ask("What clothes does he have on?", on_token=pieces.append)
     assert answer.startswith(CANNOT_TELL) and pieces == [answer]   # the invented answer is never shown
     assert session.last_guard.replaced and "hoodie" in session.last_guard.unsupported
     pieces.clear()
@@ -130,7 +130,7 @@ def test_with_nothing_unknown_the_answer_streams_unguarded():
     assert seen.header.unknown() == []
     session = ChatSession(scripted_llm("He wears a black hoodie."), seen, evidence=False)
     pieces: list[str] = []
-    assert session.ask("What is he wearing?", on_token=pieces.append) == "He wears a black hoodie."
+    assert session.ask("What clothes does he have on?", on_token=pieces.append) == "He wears a black hoodie."
     assert "".join(pieces) == "He wears a black hoodie." and session.last_guard is None
 
 
@@ -138,7 +138,7 @@ def test_evidence_first_says_what_could_not_be_seen_without_asking_the_llm():
     speech = [Observation(stage="asr", start=0, end=3, text="My biggest weakness is asking for help")]
     unseen = video_context(perception(speech, roles=("asr",)))
     session = ChatSession(scripted_llm("He wears a black hoodie."), unseen, evidence=True)
-    answer = session.ask("What is he wearing?")
+    answer = session.ask("What clothes does he have on?")
     assert answer.startswith(CANNOT_TELL) and "clothes" in answer and "hoodie" not in answer
 
 
@@ -172,7 +172,7 @@ def test_a_question_restating_a_spoken_sentence_is_answered_from_its_quote():
                                        "They assembled in London."), manifesto_speech(), evidence=True, cite=False)
     quote = 'At 1:13-1:18 the speech says: "Communists of various nationalities have assembled in London and ' \
             'sketched the following manifesto."'
-    assert session.ask("Where did communists of various nationalities assemble?") == quote   # the invention is gone
+    assert session.ask("Which city did the communists assemble in?") == quote   # the invention is gone
     # an answer drawn from the quote stays, the quote after it as its source
     assert session.ask("Where did the communists assemble?") == f"They assembled in London. ({quote})"
 
@@ -182,7 +182,7 @@ def test_an_answer_that_keeps_the_draft_among_invented_words_gives_way_to_the_dr
     session = ChatSession(scripted_llm("The man is trying to improve himself, but his speech has an inconsistency: "
                                        "he would like to do better at something unrelated to improving himself."),
                           video_context(perception(speech, roles=("asr",))), evidence=True, cite=False)
-    assert session.ask("What does he say he would like to do?") == \
+    assert session.ask("What would he like to do better, he says?") == \
         'At 0:03-0:06 the speech says: "I\'d like to do better at that."'
 
 
@@ -194,7 +194,7 @@ def test_a_stray_answer_about_what_could_not_be_seen_says_so_before_the_closest_
     context = video_context(watched)
     session = ChatSession(scripted_llm("The person wears a blue shirt and jeans with a white hat."), context,
                           evidence=True, cite=False)
-    answer = session.ask("What is the person on the left wearing?")
+    answer = session.ask("What clothes has the left person got on?")
     assert answer.startswith(CANNOT_TELL) and "clothes, colours and setting are unknown" in answer
     assert "Closest evidence: Second 1: objects: 1 person" in answer and "jeans" not in answer
 
