@@ -220,7 +220,8 @@ def chat_about(context: VideoContext, llm, settings: PerceptionSettings | None =
 
 
 def embedder_for(settings: PerceptionSettings):
-    """The registry's :class:`~prompting.retrieve.Embedder`, or None (keyword retrieval then ranks entries)."""
+    """The registry's :class:`~prompting.retrieve.Embedder` (a session's retrieval, a library's vectors and
+    queries), or None (keyword retrieval then ranks entries; a library searches words only)."""
     from perceive.models import ModelUnavailable
     from prompting.retrieve import Embedder
 
@@ -432,18 +433,6 @@ def textualize(paths: list[str | Path], out: str | Path, settings: PerceptionSet
 
 # --- a folder of videos: one library file (library/), searched and asked across videos -------------------------
 
-def library_embedder(settings: PerceptionSettings | None = None):
-    """The embedder that gives a library its vectors and embeds queries; None when none is installed (words only)."""
-    from perceive.models import ModelUnavailable
-    from prompting.retrieve import Embedder
-
-    settings = settings or PerceptionSettings()
-    try:
-        return Embedder.from_registry(settings.models, settings.device)
-    except ModelUnavailable:
-        return None
-
-
 def index(paths: list[str | Path], db: str | Path, settings: PerceptionSettings | None = None, *,
           cleanup: bool | None = None, from_jsonl: str | Path | None = None,
           callbacks: PipelineCallbacks | None = None, on_video: Callable[[str, str], None] | None = None):
@@ -460,7 +449,7 @@ def index(paths: list[str | Path], db: str | Path, settings: PerceptionSettings 
     from library.store import Library
 
     settings = settings or PerceptionSettings()
-    embedder = library_embedder(settings)
+    embedder = embedder_for(settings)   # the library's vectors; None: words only
     contextualize = lambda perception: context_of(perception, settings, cleanup=cleanup, callbacks=callbacks)  # noqa: E731
     summary = IndexSummary()
     with Library(db) as library:
@@ -484,7 +473,7 @@ def search(db: str | Path, query: str, settings: PerceptionSettings | None = Non
     from library.store import Library
 
     with _library(db) as library:
-        return hybrid(library, query, library_embedder(settings), limit)
+        return hybrid(library, query, embedder_for(settings or PerceptionSettings()), limit)
 
 
 def search_report(db: str | Path, query: str, out: str | Path, settings: PerceptionSettings | None = None, *,
