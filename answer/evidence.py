@@ -155,6 +155,17 @@ def overview(entries: list[Entry], most: int = MAX_ENTRIES) -> list[int]:
                                  most - len(said)))
 
 
+def bearing_most(picked: list[Entry], inside: set[int], entries: list[Entry], asked: set[str],
+                 scores: dict[int, float]) -> Entry | None:
+    """The entry of ``picked`` that bears most on the question: one inside the spans it names first, then the
+    one sharing most of its topic words (``asked``), then the best scored. Shared words before the score: a
+    long run-on sentence that holds three of the words asked about answers better than a short one holding one,
+    whatever a sentence vector diluted by the rest of the run-on says."""
+    within = {id(entries[i]) for i in inside}
+    return max(picked, key=lambda e: (id(e) in within, len(asked & content_words(e.search or e.text)),
+                                      scores.get(id(e), 0.0)), default=None)
+
+
 def select_evidence(question: Question, context: VideoContext, embedder: TextEmbedder | None = None,
                     budget_tokens: int = EVIDENCE_TOKENS, count_tokens: TokenCounter = approx_tokens,
                     max_entries: int = MAX_ENTRIES) -> Evidence:
@@ -175,6 +186,7 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
     scores = [float(s) + b for s, b in zip(raw, bonus)]
     spans = resolve_spans(question, duration_of(context))
     inside = [i for i, e in enumerate(entries) if spans and any(s.overlaps(e.start, e.end, 0.5) for s in spans)]
+    in_spans = set(inside)
     named = [i for i, e in enumerate(entries) if wants_name and e.kind in QUOTED_KINDS and names(e.text)]
     if kinds or named:   # the kinds asked for ("written" -> text, "who" -> names) next, best first, up to half
         asked_kind = sorted((i for i, e in enumerate(entries) if (e.kind in kinds or i in named) and i not in inside),
@@ -203,7 +215,7 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
         used += cost
     picked = [entries[i] for i in sorted(chosen)]
     by_id = {id(e): s for e, s in zip(entries, scores)}
-    best = max(picked, key=lambda e: by_id.get(id(e), 0.0), default=None) if not unmatched_language else None
+    best = bearing_most(picked, in_spans, entries, asked, by_id) if not unmatched_language else None
     if unmatched_language:
         status.append(f"The question could not be matched with the speech (in {unmatched_language}); "
                       "an overview of the video follows.")

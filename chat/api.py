@@ -236,11 +236,13 @@ def remember_embeddings(embedder, context: VideoContext, perception: Perception,
     """Embed the entries of ``context`` once per video: their vectors are kept beside its cached perception
     (one ``.npz`` per embedder), so the first question in a new process embeds only itself."""
     from perceive.cache import cache_path
+    from prompting.retrieve import scored_texts
 
     stages, _ = shared_stages(settings)
     base = cache_path(perception.video.content_hash, settings, stages)
     tag = hashlib.sha256(embedder.spec.location.encode()).hexdigest()[:8]
-    embedder.remember([e.search for e in context.entries], base.with_name(f"{base.stem}.embeddings-{tag}.npz"))
+    embedder.remember(scored_texts([e.search for e in context.entries]),
+                      base.with_name(f"{base.stem}.embeddings-{tag}.npz"))
 
 
 def ask(video: str | Path, question: str, settings: PerceptionSettings | None = None, *,

@@ -103,13 +103,36 @@ def keyword_scores(question: str, texts: list[str], k1: float = 1.5, b: float = 
     return scores
 
 
-def embedding_scores(question: str, texts: list[str], embedder: TextEmbedder) -> np.ndarray:
-    """Cosine similarity of each text to the question (each distinct text embedded once)."""
+PASSAGE_WORDS = 16   # a text longer than 1.5 times this is also scored by its passages of this many words
+
+
+def passages(text: str, width: int = PASSAGE_WORDS) -> list[str]:
+    """Overlapping passages of ``width`` words (half a passage apart) of a text longer than ``1.5 * width``
+    words, else none: a long run-on sentence is judged by its best part, not diluted by the rest."""
+    words = text.split()
+    if len(words) <= 1.5 * width:
+        return []
+    step = width // 2
+    starts = range(0, max(len(words) - width, 0) + step, step)
+    return [" ".join(words[i:i + width]) for i in starts if words[i:i + width]]
+
+
+def scored_texts(texts: list[str]) -> list[str]:
+    """What :func:`embedding_scores` embeds of ``texts``: each distinct text, then its passages."""
     unique = list(dict.fromkeys(texts))
-    vectors = embedder.embed([question] + unique)
-    sims = vectors[1:] @ vectors[0]
-    index = {t: i for i, t in enumerate(unique)}
-    return np.array([sims[index[t]] for t in texts], dtype=float)
+    return list(dict.fromkeys(unique + [p for t in unique for p in passages(t)]))
+
+
+def embedding_scores(question: str, texts: list[str], embedder: TextEmbedder) -> np.ndarray:
+    """Cosine similarity of each text to the question, a long text's the best of its own and its
+    :func:`passages`' (each distinct text and passage embedded once)."""
+    unique = list(dict.fromkeys(texts))
+    parts = {t: passages(t) for t in unique}
+    pieces = scored_texts(unique)
+    vectors = embedder.embed([question] + pieces)
+    sims = dict(zip(pieces, vectors[1:] @ vectors[0]))
+    best = {t: max([sims[t]] + [sims[p] for p in parts[t]]) for t in unique}
+    return np.array([best[t] for t in texts], dtype=float)
 
 
 _TIMES = re.compile(r"\b(?:(\d+):)?(\d{1,2}):(\d\d)\b|\bsecond\s+(\d+)\b|\b(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds)\b",
