@@ -13,7 +13,8 @@ Each rule family (the table in ``docs/answering.md``) reads one kind of evidence
   "No on-screen text was read";
 * **count**: per detected class, the most a keyframe showed at once and when it
   was visible;
-* **cuts**: the shots fact of the header, ``Yes``/``No`` first for a yes/no question about cuts;
+* **cuts**: the shots fact of the header, ``Yes``/``No`` first for a yes/no question about cuts ("Yes" when
+  there are any) or about one unbroken take ("Yes" when there are none);
 * **standing text**: on-screen text shown for at least half the video (a title,
   a cover) goes with every question; header facts of other stages join by kind
   and word overlap.
@@ -295,9 +296,10 @@ def _shots(d: _Drafting, question: Question, header: Header) -> None:
     typed = [f for f in getattr(header, "facts", ()) or () if getattr(f, "kind", None) == "shots"]
     cuts = any(getattr(f, "cuts", ()) for f in typed)
     lead = ""
-    if question.yes_no and question.wants("cuts"):   # "Are there cuts?" is answered by whether there are any
+    if question.yes_no and question.asks & {"cuts", "one_shot"}:
+        # "Are there cuts?" is answered by whether there are any, "Is it one unbroken take?" by whether there are none
         words = data_for(question.language)
-        lead = (words.yes if cuts else words.no) + " "
+        lead = (words.yes if cuts != question.wants("one_shot") else words.no) + " "
     for f in shots:
         d.add(f, lead + f.text + ".")
 

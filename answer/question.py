@@ -28,8 +28,9 @@ from prompting.text import CJK
 
 POINT_WIDTH = 1.0          # "at 40 seconds" covers [40, 41)
 EDGE_SECONDS = 5.0         # "at the beginning" / "at the end"
-ASKS = ("count", "when", "who", "where", "colour", "said", "read", "written", "silence", "shots", "cuts")
-"""The kinds of thing a question may ask for, each with marker words in the data files (``yes_no`` aside)."""
+ASKS = ("count", "when", "who", "where", "colour", "said", "read", "written", "silence", "shots", "cuts", "one_shot")
+"""The kinds of thing a question may ask for, each with marker words in the data files (``yes_no`` aside):
+``cuts`` asks whether the picture is cut, ``one_shot`` the opposite, whether it is one unbroken take."""
 
 
 def _alternation(words, bounded: bool | str = True) -> str:
@@ -59,6 +60,21 @@ def _time_words(key: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class YesNo:
+    """How one language marks a yes/no question: a word that opens it ("Is ...", "Gibt es ..."), a marker inside
+    it (French inversion: "La vidéo est-elle ...") that counts unless a question word asks for something else."""
+
+    opens: re.Pattern
+    inside: re.Pattern
+    question_words: re.Pattern
+
+    def marks(self, question: str) -> bool:
+        """Whether ``question`` is a yes/no question of this language."""
+        text = question.strip()
+        return bool(self.opens.search(text) or (self.inside.search(text) and not self.question_words.search(text)))
+
+
+@dataclass(frozen=True)
 class _Patterns:
     """The time and intent patterns built from every language's data, once."""
 
@@ -77,7 +93,7 @@ class _Patterns:
     asks: dict[str, re.Pattern]
     count: re.Pattern
     count_end: re.Pattern
-    yes_no: dict[str, re.Pattern]
+    yes_no: dict[str, YesNo]
 
 
 @cache
@@ -114,7 +130,9 @@ def patterns() -> _Patterns:
     for d in all_languages():
         latin = [w for w in d.asks.get("yes_no", ()) if not re.match(rf"[{CJK}]", w)]
         cjk = [w for w in d.asks.get("yes_no", ()) if re.match(rf"[{CJK}]", w)]
-        yes_no[d.code] = re.compile(rf"^\W*{_alternation(latin)}|{_alternation(cjk)}\W*$", re.I)
+        yes_no[d.code] = YesNo(re.compile(rf"^\W*{_alternation(latin)}|{_alternation(cjk)}\W*$", re.I),
+                               re.compile(_alternation(d.asks.get("yes_no_inside", ()), bounded="end"), re.I),
+                               re.compile(_alternation(d.asks.get("question_words", ())), re.I))
     return _Patterns(numbers, units, num, unit, time, rng, edge, edge_after, opened, open_after,
                      re.compile(rf"(?P<t>{time})", re.I), whole, asks, count, count_end, yes_no)
 
@@ -160,7 +178,7 @@ class Question:
     def topic(self) -> str:
         """The question's words without its times and the marker words of speech, text, silence and shots."""
         text = self.words or self.text
-        for kind in ("said", "written", "silence", "shots"):
+        for kind in ("said", "written", "silence", "shots", "one_shot"):
             text = patterns().asks[kind].sub(" ", text)
         return " ".join(text.split())
 
@@ -273,8 +291,8 @@ def parse_question(question: str) -> Question:
         asks.add("count")
     # a question word (who, where, when, how many, which colour) makes it no yes/no question
     language = question_language(question)
-    opens = p.yes_no.get(language, p.yes_no["en"]).search(question.strip())
-    yes_no = bool(opens) and not asks & {"who", "where", "when", "count", "colour"}
+    opens = p.yes_no.get(language, p.yes_no["en"]).marks(question)
+    yes_no = opens and not asks & {"who", "where", "when", "count", "colour"}
     return Question(text=question, language=language, spans=tuple(spans),
                     asks=frozenset(asks), count_of=count_of, yes_no=yes_no,
                     words=" ".join(rest.split()))

@@ -115,6 +115,7 @@ def question_language(text: str) -> str:
         return script
     lowered = text.lower().replace("’", "'")
     words = _WORD.findall(lowered.replace("'", " "))
+    words += [part for w in words if "-" in w for part in w.split("-")]   # "parle-t-elle": "elle" counts too
     latin = [d for d in all_languages() if not _script(" ".join(d.stop_words))]
     scores = {d.code: sum(w in d.stop_words for w in words) + sum(2 for ch in lowered if ch in d.letters)
               for d in latin}

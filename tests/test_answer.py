@@ -267,7 +267,11 @@ def test_what_a_question_asks_for_in_several_languages(question, asks):
 
 @pytest.mark.parametrize("question, yes_no", [
     ("Is anyone speaking?", True), ("Spricht jemand?", True), ("¿Hay alguien hablando?", True), ("有人说话吗？", True),
-    ("Who is speaking?", False), ("Wer spricht?", False), ("谁在说话？", False)])
+    ("Who is speaking?", False), ("Wer spricht?", False), ("谁在说话？", False),
+    # French inversion inside the question, unless a question word asks for something else
+    ("La femme parle-t-elle anglais ?", True), ("Le chien aboie-t-il à la fin ?", True),
+    ("Que dit-il au début ?", False), ("Qu'est-ce que la femme tient ?", False), ("Pourquoi rit-elle ?", False),
+    ("Wurde im Video gesungen?", True), ("Was wurde gesagt?", False)])
 def test_yes_no_questions(question, yes_no):
     assert parse_question(question).yes_no is yes_no
 

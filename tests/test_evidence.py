@@ -219,12 +219,44 @@ def test_the_shots_fact_is_the_draft_for_a_question_about_cuts():
     still = video_context(Perception(video=video, fps_sampled=1.0, observations=one, models=[DET]))
     assert select_evidence(still, "Was it edited?").draft == "No. Shots: one continuous shot (no cut)."
     assert select_evidence(still, "¿Hay cortes?").draft == "No. Shots: one continuous shot (no cut)."
-    # a yes/no question whose polarity no marker states gets the fact without a yes or no
-    assert select_evidence(still, "Is it a single take?").draft is None or not select_evidence(
-        still, "Is it a single shot?").draft.startswith(("Yes", "No"))
     plain = video_context(Perception(video=video, fps_sampled=1.0, observations=[], models=[DET]))
     assert evidence.draft and select_evidence(plain, "Any cuts?").draft is None
     assert "Shot changes were not analysed" in select_evidence(plain, "Any cuts?").render()
+
+
+UNBROKEN = [("Was the whole clip filmed in a single take?", "Yes.", "No."),
+            ("Is the footage uncut?", "Yes.", "No."), ("Was it recorded in one go, without any cuts?", "Yes.", "No."),
+            ("Is the video one unbroken shot?", "Yes.", "No."),
+            ("Wurde das Video ohne Schnitt in einer Einstellung gedreht?", "Ja.", "Nein."),
+            ("Ist das Video ungeschnitten?", "Ja.", "Nein."),
+            ("Est-ce un plan-séquence ?", "Oui.", "Non."), ("La vidéo est-elle filmée sans coupe ?", "Oui.", "Non."),
+            ("¿Está grabado en una sola toma?", "Sí.", "No."), ("¿Es un plano secuencia sin cortes?", "Sí.", "No."),
+            ("这个视频是一镜到底的吗？", "是。", "不是。"), ("这是一个连续的镜头吗？", "是。", "不是。"),
+            ("この動画はワンカットですか？", "はい。", "いいえ。")]
+
+
+@pytest.mark.parametrize("question, yes, no", UNBROKEN)
+def test_a_question_whether_it_is_one_unbroken_take_is_answered_yes_only_without_cuts(question, yes, no):
+    """The opposite polarity of "Are there cuts?": "one take", "uncut", "ohne Schnitt", "一镜到底" ask for none."""
+    video = VideoInfo(path="v.mp4", duration=10.0, width=320, height=180, fps=25, has_audio=False)
+    cut = [Observation(stage="shot", start=a, end=b, text="shot") for a, b in ((0, 1.2), (1.2, 3.0), (3.0, 10.0))]
+    one = [Observation(stage="shot", start=0, end=10.0, text="shot")]
+    asked = parse_question(question)
+    assert asked.yes_no and asked.wants("shots") and asked.wants("one_shot")
+    for observations, lead in ((cut, no), (one, yes)):
+        context = video_context(Perception(video=video, fps_sampled=1.0, observations=observations, models=[DET]))
+        draft = select_evidence(context, question).draft
+        assert draft.startswith(lead + " Shots: "), draft
+
+
+@pytest.mark.parametrize("question", ["Is the speech continuous?", "Did he speak in one go?",
+                                      "Ist die Musik durchgehend laut?"])
+def test_continuity_words_without_a_shot_word_ask_nothing_about_cuts(question):
+    video = VideoInfo(path="v.mp4", duration=10.0, width=320, height=180, fps=25, has_audio=False)
+    one = [Observation(stage="shot", start=0, end=10.0, text="shot")]
+    context = video_context(Perception(video=video, fps_sampled=1.0, observations=one, models=[DET]))
+    assert not parse_question(question).wants("shots")
+    assert not (select_evidence(context, question).draft or "").startswith(("Yes", "No", "Ja", "Nein"))
 
 
 def test_what_is_read_aloud_is_the_speech_that_reads_on_screen_text():
@@ -282,3 +314,32 @@ def test_strays_counts_the_answer_words_the_given_text_does_not_hold():
     assert strays("Communism was practiced and supported by a variety of nations.", known,
                   "Where did communists assemble?")
     assert not strays("In Paris.", known)   # one unsupported word is below min_words
+
+
+class Preferring:
+    """A fake embedder: the question and one chosen sentence point the same way, every other text elsewhere."""
+
+    def __init__(self, favourite: str):
+        self.favourite = favourite
+
+    def embed(self, texts):
+        import numpy as np
+
+        return np.array([[1.0, 0.0] if i == 0 or self.favourite in t else [0.6, 0.8] for i, t in enumerate(texts)])
+
+
+@pytest.mark.parametrize("question, short, long", [
+    ("Where can the lyrics of the song be downloaded?", "The song is very old.",
+     "before we start let me say that you can download the lyrics of the song from our website for free and then "
+     "sing along with the choir at home"),
+    ("¿Dónde se compran las entradas del concierto?", "El concierto es mañana.",
+     "después de la reunión fuimos al parque y allí se compran las entradas del concierto en la taquilla junto "
+     "a la iglesia antes de volver a casa"),
+])
+def test_the_best_entry_is_the_one_sharing_most_asked_words_not_the_one_a_vector_prefers(question, short, long):
+    video = VideoInfo(path="v.mp4", duration=30.0, width=320, height=180, fps=25, has_audio=True)
+    obs = [Observation(stage="asr", start=1, end=3, text=short), Observation(stage="asr", start=4, end=17, text=long)]
+    context = video_context(Perception(video=video, fps_sampled=1.0, observations=obs, models=[ASR]))
+    evidence = select_evidence(context, question, Preferring(short))
+    assert evidence.scores[id(evidence.entries[0])] > evidence.scores[id(evidence.entries[1])]   # the vector's pick
+    assert evidence.best.said == long
