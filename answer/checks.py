@@ -10,13 +10,14 @@ replaces the answer ends the run, and its name goes into
    words and numbers, a yes/no draft's yes or no first, and add nothing the
    evidence lacks; a short answer drawn from a draft that only quotes speech
    stays with the quote after it; else the draft replaces it.
-3. ``details``: every name (a capitalised word inside a sentence), number and
-   clock time in the answer must be in the evidence or the question ("born in
-   1890" is not; a time must fall near an evidence entry).
+3. ``details``: every name (a capitalised word inside a sentence), number,
+   clock time, colour and piece of clothing in the answer must be in the
+   evidence or the question ("born in 1890" is not, nor "a blue shirt" when no
+   line names blue or a shirt; a time must fall near an evidence entry).
 4. ``meta``: the answer talks about the notes rather than the video.
 5. ``strays``: most of its content words are in neither the evidence nor the
-   question (only compared within one script: a Chinese answer to English
-   evidence is not "stray" for that).
+   question (only compared within one language: a Chinese or German answer to
+   English evidence is not "stray" for that).
 Checks 3-5 give way to the entry that bears most on the question, quoted, or,
 when that entry shares no word with the question, to "cannot tell" with it as
 closest evidence. :func:`guard` is the same idea for a whole-context answer.
@@ -24,16 +25,18 @@ closest evidence. :func:`guard` is the same idea for a whole-context answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import cache
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
 from answer.evidence import names
 from answer.facts import polarity, topic_words
+from answer.question import Question, marker_pattern, parse_question
 from answer.records import QUOTED_KINDS, Evidence, Source, plain_answer, said_text
 from prompting.context import Header, VideoContext
-from prompting.language import all_languages
+from prompting.language import all_languages, data_for, question_language
 from prompting.text import CJK, content_words, stop_words
 
 CANNOT_TELL = "I cannot tell: the analysed video does not show that."
@@ -54,10 +57,20 @@ def unsupported_words(answer: str, known: str, question: str = "") -> list[str]:
     return sorted({w for w in re.findall(r"[^\W\d_]+", answer.lower()) if content_words(w) - seen})
 
 
-def strays(answer: str, known: str, question: str = "", max_unsupported: float = 0.5, min_words: int = 2) -> bool:
+def languages_of(entries) -> frozenset[str]:
+    """The languages lines of ``entries`` are written in: their speech's (and subtitles') and English, the
+    language of every other line."""
+    return frozenset({"en"} | {o.language for e in entries for o in e.observations if o.language})
+
+
+def strays(answer: str, known: str, question: str = "", max_unsupported: float = 0.5, min_words: int = 2,
+           languages: Iterable[str] | None = None) -> bool:
     """Whether more than ``max_unsupported`` of ``answer``'s content words (and at least ``min_words``)
-    appear neither in ``known`` (what the LLM was given) nor in ``question``; never across scripts."""
+    appear neither in ``known`` (what the LLM was given) nor in ``question``; never across scripts, nor for an
+    answer in none of the ``languages`` that ``known`` is written in (a German answer to English speech)."""
     if _cjk(answer) != _cjk(known + question):
+        return False
+    if languages is not None and question_language(answer) not in languages:
         return False
     missing = unsupported_words(answer, known, question)
     return len(missing) >= min_words and len(missing) > max_unsupported * len(content_words(answer))
@@ -77,15 +90,45 @@ def numbers_in(text: str) -> set[str]:
 
 
 def unsupported_details(answer: str, known: str, question: str = "") -> tuple[str, ...]:
-    """Names and numbers of ``answer`` that neither ``known`` nor ``question`` holds."""
+    """Names and numbers of ``answer`` that neither ``known`` nor ``question`` holds (no names for an answer in a
+    language that capitalises its nouns: there a capital letter does not tell a name)."""
     given = known + "\n" + question
     have_numbers, have_words = numbers_in(given), content_words(given) | {w.casefold() for w in names(given)}
     missing = [n for n in sorted(numbers_in(answer)) if n not in have_numbers]
-    for name in sorted(names(answer)):
+    nouns_capitalised = data_for(question_language(answer)).capitalised_nouns
+    for name in sorted(names(answer) if not nouns_capitalised else ()):
         words = content_words(name) or {name.casefold()}
         if not words & have_words and name.casefold() not in given.casefold():
             missing.append(name)
     return tuple(missing)
+
+
+@cache
+def _looks(code: str) -> dict[str, re.Pattern]:
+    return {key: marker_pattern(words) for key, words in data_for(code).looks.items()}
+
+
+def looks_named(text: str, languages: Iterable[str]) -> dict[str, set[str]]:
+    """The colours and clothes ``text`` names in the words of ``languages``: English key -> the words as
+    written ("a blaue Jacke" -> {"blue": {"blaue"}, "jacket": {"Jacke"}})."""
+    out: dict[str, set[str]] = {}
+    for code in languages:
+        for key, pattern in _looks(code).items():
+            found = {m.group(0) for m in pattern.finditer(text)}
+            if found:
+                out.setdefault(key, set()).update(found)
+    return out
+
+
+def unsupported_looks(answer: str, known: str, question: Question) -> tuple[str, ...]:
+    """Colour and clothing words of ``answer`` (in its language or the question's) that neither ``known`` nor
+    the question holds, in any language ("a blue shirt" when no line says blue, or shirt: invented)."""
+    given = known + "\n" + question.text
+    have = looks_named(given, [d.code for d in all_languages()])
+    words = content_words(given)
+    said = looks_named(answer, {question_language(answer), question.language})
+    return tuple(sorted(w for key, found in said.items() if key not in have for w in found
+                        if not content_words(w) <= words))
 
 
 def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
@@ -99,11 +142,11 @@ def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
     return (cross or not wanted or len(wanted & got) >= share * len(wanted)) and numbers_in(draft) <= numbers_in(answer)
 
 
-def draws_on(answer: str, quoted: str, question: str) -> bool:
+def draws_on(answer: str, quoted: str, question: str, languages: Iterable[str] | None = None) -> bool:
     """Whether ``answer`` is drawn from the ``quoted`` speech: it takes a word from it that the question does
     not hold, and does not stray from it."""
     return bool(content_words(answer) & content_words(quoted) - content_words(question)) and not strays(
-        answer, quoted, question)
+        answer, quoted, question, languages=languages)
 
 
 def is_meta(answer: str, evidence_text: str) -> bool:
@@ -151,12 +194,15 @@ class Guarded:
 def guard(answer: str, context: VideoContext, question: str = "", max_unsupported: float = 0.5,
           min_words: int = 2) -> Guarded:
     """``answer``, or a "cannot tell" answer when more than ``max_unsupported`` of its content words
-    (and at least ``min_words`` of them) are supported by no line of ``context`` nor by ``question``."""
+    (and at least ``min_words`` of them) are supported by no line of ``context`` nor by ``question``, or when
+    it names a colour or piece of clothing that none of them does."""
     known = context.render()
     missing = unsupported_words(answer, known, question)
-    if not strays(answer, known, question, max_unsupported, min_words):
+    invented = unsupported_looks(answer, known, parse_question(question))
+    if not invented and not strays(answer, known, question, max_unsupported, min_words,
+                                   languages_of(context.entries)):
         return Guarded(answer, False, tuple(missing))
-    return Guarded(cannot_tell(context, question), True, tuple(missing))
+    return Guarded(cannot_tell(context, question), True, tuple(dict.fromkeys(missing + list(invented))))
 
 
 @dataclass
@@ -168,6 +214,11 @@ class Checking:
     context: VideoContext
     seen: str                       # what the LLM was given (entries, facts, the language spoken)
     unsupported: tuple[str, ...] = field(default=())
+
+    @property
+    def languages(self) -> frozenset[str]:
+        """The languages of what the LLM was given (:func:`languages_of` its evidence)."""
+        return languages_of(self.evidence.entries)
 
 
 Verdict = tuple[str, Source] | None
@@ -205,9 +256,10 @@ def check_draft(c: Checking) -> Verdict:
     if not draft:
         return None
     question = ev.question.text
-    if keeps_facts(c.answer, draft) and not strays(c.answer, c.seen, question) and not c.unsupported:
+    if keeps_facts(c.answer, draft) and not strays(c.answer, c.seen, question, languages=c.languages) and (
+            not c.unsupported):
         return None
-    if ev.quoting and draws_on(c.answer, draft, question) and not c.unsupported:
+    if ev.quoting and draws_on(c.answer, draft, question, c.languages) and not c.unsupported:
         return f"{c.answer.rstrip()} ({draft.rstrip('.')})", "llm"   # the short answer, then what it rests on
     return draft, "quote" if ev.quoting else "fact_draft"
 
@@ -224,7 +276,7 @@ def check_meta(c: Checking) -> Verdict:
 
 def check_strays(c: Checking) -> Verdict:
     """The best entry when the answer's words are mostly not in the evidence."""
-    return _best_entry(c) if strays(c.answer, c.seen, c.evidence.question.text) else None
+    return _best_entry(c) if strays(c.answer, c.seen, c.evidence.question.text, languages=c.languages) else None
 
 
 CHECKS: tuple[tuple[str, Callable[[Checking], Verdict]], ...] = (
@@ -248,8 +300,10 @@ def unsupported_times(answer: str, evidence: Evidence, known: str, slack: float 
 
 def run_checks(c: Checking) -> tuple[str, Source, tuple[str, ...]]:
     """The answer after :data:`CHECKS`: its text, its source and the name of the check that changed it."""
-    c.unsupported = (unsupported_details(c.answer, c.seen, c.evidence.question.text)
-                     + unsupported_times(c.answer, c.evidence, c.seen + "\n" + c.evidence.question.text))
+    asked = c.evidence.question
+    c.unsupported = tuple(dict.fromkeys(unsupported_details(c.answer, c.seen, asked.text)
+                                        + unsupported_times(c.answer, c.evidence, c.seen + "\n" + asked.text)
+                                        + unsupported_looks(c.answer, c.seen, asked)))
     for name, check in CHECKS:
         verdict = check(c)
         if verdict is not None:

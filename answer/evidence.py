@@ -72,12 +72,15 @@ def names(text: str) -> set[str]:
 
 
 def preferred_kinds(question: Question) -> set[str]:
-    """The entry kinds the question asks for ("say" -> speech, "written" -> text)."""
+    """The entry kinds the question asks for ("say" -> speech, "written" -> text, "wearing" or "colour" ->
+    looks)."""
     kinds = set()
     if question.asks & {"said", "silence", "read"}:
         kinds.add("speech")
     if question.wants("written"):
         kinds |= {"text", "dense"}
+    if question.asks & {"colour", "wearing"}:   # how someone or something looks: the Looks and region lines
+        kinds |= {"looks", "dense"}
     return kinds
 
 

@@ -28,7 +28,7 @@ from prompting.text import CJK
 
 POINT_WIDTH = 1.0          # "at 40 seconds" covers [40, 41)
 EDGE_SECONDS = 5.0         # "at the beginning" / "at the end"
-ASKS = ("count", "when", "who", "where", "colour", "said", "read", "written", "silence", "shots", "cuts", "one_shot")
+ASKS = ("count", "when", "who", "where", "colour", "wearing", "said", "read", "written", "silence", "shots", "cuts", "one_shot")
 """The kinds of thing a question may ask for, each with marker words in the data files (``yes_no`` aside):
 ``cuts`` asks whether the picture is cut, ``one_shot`` the opposite, whether it is one unbroken take."""
 
@@ -45,6 +45,12 @@ def _alternation(words, bounded: bool | str = True) -> str:
         else:
             parts.append(rf"{body}(?!\w)" if bounded == "end" else rf"(?<!\w){body}(?!\w)")
     return "(?:" + "|".join(parts) + ")" if parts else "(?!x)x"
+
+
+def marker_pattern(words) -> re.Pattern:
+    """A case-blind pattern of marker ``words`` (whole words in Latin script, ``*`` ending a prefix;
+    substrings in CJK script)."""
+    return re.compile(_alternation(words), re.I)
 
 
 def _merged(attr: str) -> dict:

@@ -4,7 +4,8 @@ The data files hold, for each language, what the answer pipeline must know
 about its words: stop words, light suffixes, number words, time units and
 relation words, the words that mark what a question asks for (a count, a time,
 a person, a place, a colour, yes or no, speech, on-screen text, silence, shots),
-detector class words and a small gloss into English for matching questions
+detector class words, colour and clothing words (``looks``, keyed by their English word, so that "blau"
+and "蓝色" are both "blue") and a small gloss into English for matching questions
 against English speech. No language is special in code; English is one file
 among the others.
 
@@ -42,7 +43,9 @@ class LanguageData:
     count_end: tuple[str, ...] = ()
     class_words: dict[str, frozenset[str]] = field(default_factory=dict)
     gloss: dict[str, str] = field(default_factory=dict)
+    looks: dict[str, tuple[str, ...]] = field(default_factory=dict)   # colour and clothing words, by English key
     letters: str = ""
+    capitalised_nouns: bool = False   # German: a capital letter inside a sentence does not mark a name
     yes: str = "Yes."
     no: str = "No."
 
@@ -60,7 +63,8 @@ def language_data(code: str) -> LanguageData | None:
         units=dict(raw.get("units", {})), time={k: tuple(v) for k, v in raw.get("time", {}).items()},
         asks={k: tuple(v) for k, v in raw.get("asks", {}).items()}, count_end=tuple(raw.get("count_end", ())),
         class_words={k: frozenset(v) for k, v in raw.get("class_words", {}).items()},
-        gloss=dict(raw.get("gloss", {})), letters=raw.get("letters", ""), yes=raw.get("yes", "Yes."),
+        gloss=dict(raw.get("gloss", {})), looks={k: tuple(v) for k, v in raw.get("looks", {}).items()}, letters=raw.get("letters", ""),
+        capitalised_nouns=bool(raw.get("capitalised_nouns", False)), yes=raw.get("yes", "Yes."),
         no=raw.get("no", "No."))
 
 
