@@ -50,6 +50,12 @@ def _cjk(text: str) -> bool:
     return bool(re.search(rf"[{CJK}]", text))
 
 
+def _in_script_of(answer: str, words: set[str]) -> set[str]:
+    """Those of ``words`` written in the script of ``answer`` (CJK or not): what the answer can be compared with."""
+    cjk = _cjk(answer)
+    return {w for w in words if _cjk(w) == cjk}
+
+
 def unsupported_words(answer: str, known: str, question: str = "") -> list[str]:
     """Words of ``answer`` (as written) whose normalised form is neither in ``known`` nor in ``question``
     (digits aside)."""
@@ -68,7 +74,7 @@ def strays(answer: str, known: str, question: str = "", max_unsupported: float =
     """Whether more than ``max_unsupported`` of ``answer``'s content words (and at least ``min_words``)
     appear neither in ``known`` (what the LLM was given) nor in ``question``; never across scripts, nor for an
     answer in none of the ``languages`` that ``known`` is written in (a German answer to English speech)."""
-    if _cjk(answer) != _cjk(known + question):
+    if not _in_script_of(answer, content_words(known + question)):   # a Chinese answer to English evidence
         return False
     if languages is not None and question_language(answer) not in languages:
         return False
@@ -134,12 +140,13 @@ def unsupported_looks(answer: str, known: str, question: Question) -> tuple[str,
 def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
     """Whether ``answer`` keeps at least ``share`` of the draft's content words and every number in it
     (times aside: citing them is :mod:`prompting.cite`'s job), and a yes/no draft's yes or no first."""
-    wanted, got = content_words(_CLOCK.sub(" ", draft)), content_words(answer)
+    # compared in the answer's script: a draft quoting "抱歉中士 Sorry, Sarge." is compared on its English words
+    # with an English answer, on its Chinese ones with a Chinese answer, and on its numbers alone with neither
+    wanted, got = _in_script_of(answer, content_words(_CLOCK.sub(" ", draft))), content_words(answer)
     said = polarity(draft)
     if said and polarity(answer) != said:
         return False
-    cross = _cjk(answer) != _cjk(draft)   # another language: only the numbers can be compared
-    return (cross or not wanted or len(wanted & got) >= share * len(wanted)) and numbers_in(draft) <= numbers_in(answer)
+    return (not wanted or len(wanted & got) >= share * len(wanted)) and numbers_in(draft) <= numbers_in(answer)
 
 
 def draws_on(answer: str, quoted: str, question: str, languages: Iterable[str] | None = None) -> bool:

@@ -67,17 +67,20 @@ def _time_words(key: str) -> list[str]:
 
 @dataclass(frozen=True)
 class YesNo:
-    """How one language marks a yes/no question: a word that opens it ("Is ...", "Gibt es ..."), a marker inside
-    it (French inversion: "La vidéo est-elle ...") that counts unless a question word asks for something else."""
+    """How one language marks a yes/no question: a word that opens or ends it ("Is ...", "Gibt es ...", "...吗"),
+    or a marker inside it (French inversion: "La vidéo est-elle ..."); either counts unless a question word of
+    the language asks for something else ("何ですか", "什么...吗", "Que dit-il")."""
 
     opens: re.Pattern
     inside: re.Pattern
     question_words: re.Pattern
+    indefinites: re.Pattern          # "誰か" (someone) holds the question word "誰" (who) but asks none
 
     def marks(self, question: str) -> bool:
         """Whether ``question`` is a yes/no question of this language."""
         text = question.strip()
-        return bool(self.opens.search(text) or (self.inside.search(text) and not self.question_words.search(text)))
+        asking = self.question_words.search(self.indefinites.sub(" ", text))
+        return bool((self.opens.search(text) or self.inside.search(text)) and not asking)
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ def patterns() -> _Patterns:
         cjk = [w for w in d.asks.get("yes_no", ()) if re.match(rf"[{CJK}]", w)]
         yes_no[d.code] = YesNo(re.compile(rf"^\W*{_alternation(latin)}|{_alternation(cjk)}\W*$", re.I),
                                re.compile(_alternation(d.asks.get("yes_no_inside", ()), bounded="end"), re.I),
-                               re.compile(_alternation(d.asks.get("question_words", ())), re.I))
+                               re.compile(_alternation(d.asks.get("question_words", ())), re.I),
+                               re.compile(_alternation(d.asks.get("indefinites", ())), re.I))
     return _Patterns(numbers, units, num, unit, time, rng, edge, edge_after, opened, open_after,
                      re.compile(rf"(?P<t>{time})", re.I), whole, asks, count, count_end, yes_no)
 
@@ -291,13 +295,15 @@ def parse_question(question: str) -> Question:
     """Step 1 of the pipeline: what ``question`` asks for (see the module docstring)."""
     p = patterns()
     spans, rest = parse_times(question)
-    asks = {kind for kind, pattern in p.asks.items() if pattern.search(rest)}
+    language = question_language(question)
+    marking = p.yes_no.get(language, p.yes_no["en"])
+    plain = marking.indefinites.sub(" ", rest)   # "誰か" (someone) asks for nobody
+    asks = {kind for kind, pattern in p.asks.items() if pattern.search(plain)}
     count_of = count_target(rest)
     if count_of:
         asks.add("count")
     # a question word (who, where, when, how many, which colour) makes it no yes/no question
-    language = question_language(question)
-    opens = p.yes_no.get(language, p.yes_no["en"]).marks(question)
+    opens = marking.marks(question)
     yes_no = opens and not asks & {"who", "where", "when", "count", "colour"}
     return Question(text=question, language=language, spans=tuple(spans),
                     asks=frozenset(asks), count_of=count_of, yes_no=yes_no,

@@ -285,6 +285,33 @@ def test_a_chinese_answer_from_the_llm_is_kept():
     assert answer == "他最大的弱点是很少寻求帮助。" and session.last_answer.source == "llm"
 
 
+def bilingual_subtitles():
+    """A silent film clip with burned-in Chinese and English subtitles (one text entry each)."""
+    return context_of([], roles=("ocr",), duration=30.0,
+                      texts=[(8, 9, "抱歉中士 Sorry, Sarge."), (10, 12, "挑个人带上装备 Pick a man, bring your kit.")])
+
+
+@pytest.mark.parametrize("question, rambling", [
+    ("What do the captions read?", "The video shows a soldier who runs away from a group of enemies in a forest."),
+    ("Which words appear at the bottom of the screen?", "A man is hiding from the enemy and looking for his dog."),
+    ("字幕上写着什么？", "视频里有一只狗在森林里跑来跑去。"),
+    ("画面に表示されている文字は何ですか？", "兵士が森の中で犬を探しています。")])
+def test_text_in_two_scripts_still_holds_an_invented_answer_to_the_words_in_its_own_script(question, rambling):
+    """A draft quoting "抱歉中士 Sorry, Sarge." is compared with an English answer on its English words and with a
+    Chinese or Japanese one on its CJK words: its second script is no reason to let any answer through."""
+    session = ChatSession(scripted(rambling), bilingual_subtitles(), evidence=True, cite=False)
+    answer = session.ask(question)
+    assert session.last_answer.checks == ("draft",) and "Pick a man, bring your kit" in answer, answer
+
+
+@pytest.mark.parametrize("question, kept", [
+    ("What do the captions read?", "The captions read \"Sorry, Sarge\" and \"Pick a man, bring your kit\"."),
+    ("字幕上写着什么？", "字幕写着：抱歉中士，挑个人带上装备。")])
+def test_an_answer_that_quotes_the_text_in_its_own_script_is_kept(question, kept):
+    session = ChatSession(scripted(kept), bilingual_subtitles(), evidence=True, cite=False)
+    assert session.ask(question) == kept and session.last_answer.source == "llm", session.last_answer
+
+
 def test_a_decline_only_when_nothing_bears_on_the_question():
     session = ChatSession(scripted("unused"), talk(), evidence=True, cite=False)
     answer = session.ask("What colour is the submarine?")
@@ -310,7 +337,10 @@ def test_what_a_question_asks_for_in_several_languages(question, asks):
     # French inversion inside the question, unless a question word asks for something else
     ("La femme parle-t-elle anglais ?", True), ("Le chien aboie-t-il à la fin ?", True),
     ("Que dit-il au début ?", False), ("Qu'est-ce que la femme tient ?", False), ("Pourquoi rit-elle ?", False),
-    ("Wurde im Video gesungen?", True), ("Was wurde gesagt?", False)])
+    ("Wurde im Video gesungen?", True), ("Was wurde gesagt?", False),
+    # a question word inside a question that ends like a yes/no one asks for something else
+    ("誰かが話していますか？", True), ("誰が話していますか？", False), ("看板には何が書いてありますか？", False),
+    ("他说了什么吗？", False), ("视频里有狗吗？", True)])
 def test_yes_no_questions(question, yes_no):
     assert parse_question(question).yes_no is yes_no
 
