@@ -35,6 +35,7 @@ EVIDENCE_TOKENS = 700
 RELATIVE_SCORE = 0.6       # retrieved entries must score at least this share of the best one
 MIN_RELEVANCE = 0.25       # below this best score (cosine or normalized BM25), with no word in common, nothing bears
 KIND_BONUS = 0.3           # added to the score of an entry of a kind the question asks for
+MIN_SHARED = 2             # asked words an entry must share for the count to rank it before the score
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+")
 
 
@@ -161,12 +162,16 @@ def overview(entries: list[Entry], most: int = MAX_ENTRIES) -> list[int]:
 def bearing_most(picked: list[Entry], inside: set[int], entries: list[Entry], asked: set[str],
                  scores: dict[int, float]) -> Entry | None:
     """The entry of ``picked`` that bears most on the question: one inside the spans it names first, then the
-    one sharing most of its topic words (``asked``), then the best scored. Shared words before the score: a
+    one sharing most of its topic words (``asked``; at least :data:`MIN_SHARED`), then the best scored. Shared words before the score: a
     long run-on sentence that holds three of the words asked about answers better than a short one holding one,
     whatever a sentence vector diluted by the rest of the run-on says."""
     within = {id(entries[i]) for i in inside}
-    return max(picked, key=lambda e: (id(e) in within, len(asked & content_words(e.search or e.text)),
-                                      scores.get(id(e), 0.0)), default=None)
+
+    def shared(e: Entry) -> int:   # one shared word ("doing") is no sign of bearing: the score decides then
+        n = len(asked & content_words(e.search or e.text))
+        return n if n >= MIN_SHARED else 0
+
+    return max(picked, key=lambda e: (id(e) in within, shared(e), scores.get(id(e), 0.0)), default=None)
 
 
 def select_evidence(question: Question, context: VideoContext, embedder: TextEmbedder | None = None,

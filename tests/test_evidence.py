@@ -343,3 +343,16 @@ def test_the_best_entry_is_the_one_sharing_most_asked_words_not_the_one_a_vector
     evidence = select_evidence(context, question, Preferring(short))
     assert evidence.scores[id(evidence.entries[0])] > evidence.scores[id(evidence.entries[1])]   # the vector's pick
     assert evidence.best.said == long
+
+
+@pytest.mark.parametrize("question, one_word, preferred", [
+    ("What is the chef doing with the knife?", "I am doing fine, thank you.", "He slices onions on a wooden board."),
+    ("Was macht die Köchin mit dem Messer?", "Das macht nichts, danke.", "Sie schneidet Zwiebeln auf einem Brett."),
+])
+def test_one_shared_word_does_not_outrank_the_entry_the_scores_prefer(question, one_word, preferred):
+    video = VideoInfo(path="v.mp4", duration=30.0, width=320, height=180, fps=25, has_audio=True)
+    obs = [Observation(stage="asr", start=1, end=3, text=one_word), Observation(stage="asr", start=5, end=8,
+                                                                                text=preferred)]
+    context = video_context(Perception(video=video, fps_sampled=1.0, observations=obs, models=[ASR]))
+    evidence = select_evidence(context, question, Preferring(preferred))
+    assert evidence.best.said == preferred
