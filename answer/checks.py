@@ -137,12 +137,15 @@ def unsupported_looks(answer: str, known: str, question: Question) -> tuple[str,
                         if not content_words(w) <= words))
 
 
-def keeps_facts(answer: str, draft: str, share: float = 0.5) -> bool:
-    """Whether ``answer`` keeps at least ``share`` of the draft's content words and every number in it
-    (times aside: citing them is :mod:`prompting.cite`'s job), and a yes/no draft's yes or no first."""
+def keeps_facts(answer: str, draft: str, share: float = 0.5, question: str = "") -> bool:
+    """Whether ``answer`` keeps at least ``share`` of the draft's content words beyond the ``question``'s and
+    every number in it (times aside: citing them is :mod:`prompting.cite`'s job), and a yes/no draft's yes or
+    no first. Words the question already holds prove nothing: "Europe is haunted" keeps no fact of "A spectre
+    is haunting Europe" for a question about what haunts Europe."""
     # compared in the answer's script: a draft quoting "抱歉中士 Sorry, Sarge." is compared on its English words
     # with an English answer, on its Chinese ones with a Chinese answer, and on its numbers alone with neither
-    wanted, got = _in_script_of(answer, content_words(_CLOCK.sub(" ", draft))), content_words(answer)
+    drafted = _in_script_of(answer, content_words(_CLOCK.sub(" ", draft)))
+    wanted, got = (drafted - content_words(question)) or drafted, content_words(answer)
     said = polarity(draft)
     if said and polarity(answer) != said:
         return False
@@ -263,7 +266,7 @@ def check_draft(c: Checking) -> Verdict:
     if not draft:
         return None
     question = ev.question.text
-    if keeps_facts(c.answer, draft) and not strays(c.answer, c.seen, question, languages=c.languages) and (
+    if keeps_facts(c.answer, draft, question=question) and not strays(c.answer, c.seen, question, languages=c.languages) and (
             not c.unsupported):
         return None
     if ev.quoting and draws_on(c.answer, draft, question, c.languages) and not c.unsupported:
@@ -294,12 +297,14 @@ CHECKS: tuple[tuple[str, Callable[[Checking], Verdict]], ...] = (
 
 def unsupported_times(answer: str, evidence: Evidence, known: str, slack: float = 2.0) -> tuple[str, ...]:
     """Clock times of ``answer`` ("0:45") that ``known`` does not hold and that fall within ``slack`` seconds of
-    no evidence entry's span."""
+    no evidence entry's or fact's span."""
+    spans = [(e.start, e.end if e.end is not None else e.start) for e in evidence.entries]
+    spans += [(f.start, f.end if f.end is not None else f.start) for f in evidence.facts if f.start is not None]
     out = []
     for t in _CLOCK.findall(answer):
         parts = [int(x) for x in t.split(":")]
         at = parts[-1] + 60 * parts[-2] + (3600 * parts[0] if len(parts) == 3 else 0)
-        near = any(e.start - slack <= at <= (e.end if e.end is not None else e.start) + slack for e in evidence.entries)
+        near = any(a - slack <= at <= b + slack for a, b in spans)
         if t not in known and not near:
             out.append(t)
     return tuple(out)

@@ -269,6 +269,16 @@ def test_a_colour_that_the_evidence_holds_is_kept_in_any_language(question, seen
     assert answer.startswith(seen) and session.last_answer.source == "llm", session.last_answer
 
 
+@pytest.mark.parametrize("answer", ["The cover of Treasure Island stays on screen until 1:21.",
+                                    "Bis 1:21 ist der Umschlag von Treasure Island zu sehen."])
+def test_a_time_at_the_end_of_a_fact_span_is_supported(answer):
+    """The standing text is a fact, not an entry: a time by its end is near evidence too."""
+    context = context_of([], roles=("asr", "ocr"), duration=82.0,
+                         texts=[(0, 80, "Treasure Island by Robert Louis Stevenson")])
+    session = ChatSession(scripted(answer), context, evidence=True, cite=False)
+    assert session.ask("Which novel is this about?") == answer and session.last_answer.source == "llm"
+
+
 def test_a_grounded_answer_is_kept_and_its_source_is_the_llm():
     session = ChatSession(scripted("Karl Marx and Friedrich Engels wrote it."), manifesto(), evidence=True, cite=False)
     assert session.ask("Who wrote the book?") == "Karl Marx and Friedrich Engels wrote it."
@@ -283,6 +293,38 @@ def test_a_chinese_answer_from_the_llm_is_kept():
     session = ChatSession(scripted("他最大的弱点是很少寻求帮助。"), context, evidence=True, cite=False)
     answer = session.ask("他最大的弱点是什么？")
     assert answer == "他最大的弱点是很少寻求帮助。" and session.last_answer.source == "llm"
+
+
+def forecast(language: str = "en"):
+    said = {"en": "A great storm with heavy hail is coming towards the northern coast tonight.",
+            "de": "Ein großer Sturm mit schwerem Hagel zieht heute Nacht auf die Nordküste zu.",
+            "es": "Una gran tormenta con granizo se acerca esta noche a la costa norte."}[language]
+    return context_of([speech(3, 9, said, language), speech(12, 15, "Stay safe everybody.", language)])
+
+
+@pytest.mark.parametrize("question, language, echo", [
+    ("What does the forecaster say is coming towards the northern coast?", "en",
+     "The forecaster says that something is coming towards the northern coast tonight."),
+    ("According to the forecaster, what is coming towards the coast tonight?", "en",
+     "According to the forecaster, it is coming towards the coast tonight."),
+    ("Was zieht laut Wetterbericht heute Nacht auf die Nordküste zu?", "de",
+     "Laut Wetterbericht zieht heute Nacht etwas auf die Nordküste zu."),
+    ("¿Qué se acerca esta noche a la costa norte?", "es", "Esta noche algo se acerca a la costa norte.")])
+def test_an_answer_that_only_echoes_the_question_gives_way_to_the_sentence_it_asks_about(question, language, echo):
+    """The words a draft shares with the question prove nothing: the answer must keep what the sentence adds."""
+    session = ChatSession(scripted(echo), forecast(language), evidence=True, cite=False)
+    answer = session.ask(question)
+    # replaced by the quote, or (an answer taking a word of it, "tonight") followed by it
+    assert session.last_answer.checks == ("draft",) and forecast(language).entries[0].said in answer, answer
+
+
+@pytest.mark.parametrize("question, short", [
+    ("What does the forecaster say is coming towards the northern coast?", "A great storm with heavy hail."),
+    ("Was zieht laut Wetterbericht heute Nacht auf die Nordküste zu?", "Ein großer Sturm mit Hagel.")])
+def test_a_short_answer_that_keeps_what_the_sentence_adds_stays(question, short):
+    language = "de" if "Wetter" in question else "en"
+    session = ChatSession(scripted(short), forecast(language), evidence=True, cite=False)
+    assert session.ask(question).startswith(short) and session.last_answer.source == "llm", session.last_answer
 
 
 def bilingual_subtitles():
