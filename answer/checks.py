@@ -19,8 +19,9 @@ replaces the answer ends the run, and its name goes into
    question (only compared within one language: a Chinese or German answer to
    English evidence is not "stray" for that).
 Checks 3-5 give way to the entry that bears most on the question, quoted, or,
-when that entry shares no word with the question, to "cannot tell" with it as
-closest evidence. :func:`guard` is the same idea for a whole-context answer.
+when that entry shares no word with the question and is no close paraphrase of
+it either (cosine under :data:`answer.evidence.CLOSE_MEANING`), to "cannot
+tell" with it as closest evidence. :func:`guard` is the same idea for a whole-context answer.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from answer.evidence import names
+from answer.evidence import CLOSE_MEANING, names
 from answer.facts import polarity, topic_words
 from answer.question import Question, marker_pattern, parse_question
 from answer.records import QUOTED_KINDS, Evidence, Source, plain_answer, said_text
@@ -235,7 +236,7 @@ Verdict = tuple[str, Source] | None
 """A check's replacement answer and its source, or None: the answer passes."""
 
 
-def _best_entry(c: Checking) -> tuple[str, Source]:
+def best_entry(c: Checking) -> tuple[str, Source]:
     """The entry bearing most on the question quoted, or "cannot tell ... Closest evidence" when it is a
     quotation that shares no word with the question (or a detection line while something is unknown)."""
     ev, best = c.evidence, c.evidence.best
@@ -246,7 +247,8 @@ def _best_entry(c: Checking) -> tuple[str, Source]:
     quotation = best.kind in QUOTED_KINDS
     asked = topic_words(ev.question)
     named = bool(ev.question.asks & {"who", "where"} and names(best.text))   # a name answers "who", "where"
-    if (quotation and asked and not named and not asked & content_words(said_text(best))) or (
+    close = ev.relevance.get(id(best), 0.0) >= CLOSE_MEANING   # a paraphrase: "fruits" and "apples, pears"
+    if (quotation and asked and not named and not close and not asked & content_words(said_text(best))) or (
             not quotation and unknown):
         return f"{lead} Closest evidence: {best.line()}", "decline"
     return plain_answer(best), "quote"
@@ -276,17 +278,17 @@ def check_draft(c: Checking) -> Verdict:
 
 def check_details(c: Checking) -> Verdict:
     """The best entry when the answer names people, places or numbers that the evidence does not hold."""
-    return _best_entry(c) if c.unsupported else None
+    return best_entry(c) if c.unsupported else None
 
 
 def check_meta(c: Checking) -> Verdict:
     """The best entry when the answer is about the notes."""
-    return _best_entry(c) if is_meta(c.answer, c.evidence.content()) else None
+    return best_entry(c) if is_meta(c.answer, c.evidence.content()) else None
 
 
 def check_strays(c: Checking) -> Verdict:
     """The best entry when the answer's words are mostly not in the evidence."""
-    return _best_entry(c) if strays(c.answer, c.seen, c.evidence.question.text, languages=c.languages) else None
+    return best_entry(c) if strays(c.answer, c.seen, c.evidence.question.text, languages=c.languages) else None
 
 
 CHECKS: tuple[tuple[str, Callable[[Checking], Verdict]], ...] = (

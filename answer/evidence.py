@@ -34,6 +34,7 @@ MAX_ENTRIES = 6
 EVIDENCE_TOKENS = 700
 RELATIVE_SCORE = 0.6       # retrieved entries must score at least this share of the best one
 MIN_RELEVANCE = 0.25       # below this best score (cosine or normalized BM25), with no word in common, nothing bears
+CLOSE_MEANING = 0.35       # a cosine this high bears on the question without a shared word ("fruits" / "apples")
 KIND_BONUS = 0.3           # added to the score of an entry of a kind the question asks for
 MIN_SHARED = 2             # asked words an entry must share for the count to rank it before the score
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w'-]+")
@@ -228,4 +229,5 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
         status.append(f"The question could not be matched with the speech (in {unmatched_language}); "
                       "an overview of the video follows.")
     return Evidence(question, status, entries=picked, best=best, matched=matched and bool(picked),
-                    unmatched_language=unmatched_language, scores=by_id)
+                    unmatched_language=unmatched_language, scores=by_id,
+                    relevance={id(e): float(r) for e, r in zip(entries, raw)})

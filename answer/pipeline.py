@@ -9,7 +9,8 @@ small function, testable alone, and the pipeline only calls them in order:
 3. :func:`answer.facts.draft_answer`: facts and a plain draft answer computed from them;
 4. :func:`generate`: the LLM, streamed through :class:`answer.stream.AnswerStream`
    (held back until checked whenever a check may replace it);
-5. :func:`answer.checks.run_checks`: the named checks, in order.
+5. :func:`answer.checks.run_checks`: the named checks, in order (a whole-context answer: the file name,
+   the guard, then names, numbers and looks the context lacks, which give way to the entry bearing most).
 
 Two answers need no LLM: nothing bears on the question (``decline``), or the
 question's language is one the LLM declares it does not write (its evidence
@@ -26,7 +27,8 @@ from dataclasses import dataclass, replace
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 import prompts
-from answer.checks import NOT_SHOWN, Checking, Guarded, borrows_file_name, cannot_tell, guard, run_checks
+from answer.checks import (NOT_SHOWN, Checking, Guarded, best_entry, borrows_file_name, cannot_tell, guard,
+                           run_checks, unsupported_details, unsupported_looks)
 from answer.evidence import EVIDENCE_TOKENS, select_evidence
 from answer.facts import draft_answer
 from answer.question import Question, parse_question
@@ -199,6 +201,11 @@ class AnswerPipeline:
         turn.guard = guard(raw, self.context, question) if guarded else None
         if turn.guard is not None and turn.guard.replaced:
             return Answer(turn.guard.answer, "decline", (), ("guard",), raw, turn.guard.unsupported)
+        invented = unsupported_details(raw, seen, question) + unsupported_looks(raw, seen, turn.question)
+        if invented and self.guard:   # names, numbers, colours the context lacks: the entry bearing most instead
+            ev = gather(self.context, turn.question, self.embedder, EVIDENCE_TOKENS, self.llm.count_tokens)
+            text, source = best_entry(Checking(raw, ev, self.context, seen))
+            return Answer(text, source, tuple(ev.entries), ("details",), raw, tuple(dict.fromkeys(invented)))
         return Answer(raw, "llm", tuple(turn.context.entries), (), raw)
 
     def _without_llm(self, turn: Turn, text: str, source: Source, on_token: Pieces) -> Turn:

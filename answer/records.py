@@ -47,7 +47,8 @@ class Evidence:
     quoting: bool = False         # the draft only quotes speech: an answer drawn from it may stand before it
     matched: bool = True          # some entry bears on the question (False: nothing does, or only an overview)
     unmatched_language: str | None = None   # the language spoken, when a question in another one matched nothing
-    scores: dict[int, float] = field(default_factory=dict, repr=False)   # id(entry) -> relevance
+    scores: dict[int, float] = field(default_factory=dict, repr=False)   # id(entry) -> rank score (with bonuses)
+    relevance: dict[int, float] = field(default_factory=dict, repr=False)   # id(entry) -> retrieval score alone
 
     @property
     def empty(self) -> bool:

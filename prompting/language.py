@@ -35,6 +35,7 @@ class LanguageData:
     code: str
     name: str
     stop_words: frozenset[str] = frozenset()
+    not_stop_words: frozenset[str] = frozenset()   # this language's content words that another lists as stop words
     suffixes: tuple[str, ...] = ()
     number_words: dict[str, float] = field(default_factory=dict)
     units: dict[str, float] = field(default_factory=dict)
@@ -59,6 +60,7 @@ def language_data(code: str) -> LanguageData | None:
     raw = json.loads(path.read_text(encoding="utf-8"))
     return LanguageData(
         code=code, name=raw.get("name", code), stop_words=frozenset(raw.get("stop_words", "").split()),
+        not_stop_words=frozenset(raw.get("not_stop_words", ())),
         suffixes=tuple(raw.get("suffixes", ())), number_words=dict(raw.get("number_words", {})),
         units=dict(raw.get("units", {})), time={k: tuple(v) for k, v in raw.get("time", {}).items()},
         asks={k: tuple(v) for k, v in raw.get("asks", {}).items()}, count_end=tuple(raw.get("count_end", ())),

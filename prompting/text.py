@@ -26,8 +26,11 @@ MIN_STEM = 3   # a suffix is dropped only when this many letters stay
 
 @cache
 def stop_words() -> frozenset[str]:
-    """The stop words of every language with a data file (Latin and other spaced scripts)."""
-    return frozenset().union(*(d.stop_words for d in all_languages()))
+    """The stop words of every language with a data file (Latin and other spaced scripts), less the words a
+    language lists as its content words (German "man" and "hat" are stop words, English "man" and "hat" not:
+    a question about a man in a hat must keep them)."""
+    kept = frozenset().union(*(d.not_stop_words for d in all_languages()))
+    return frozenset().union(*(d.stop_words for d in all_languages())) - kept
 
 
 @cache

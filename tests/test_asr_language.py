@@ -432,6 +432,14 @@ def test_terms_read_chinese_japanese_and_korean_as_character_pairs():
     assert terms("the cats") == ["cat"]
 
 
+def test_another_language_s_stop_words_do_not_drop_english_content_words():
+    """German "man", "hat", "war", Dutch "van", French "son" are stop words there; in English they are things."""
+    from prompting.text import content_words
+
+    assert {"man", "hat", "van", "war", "son"} <= content_words("The man in a hat, his son, a van, war")
+    assert content_words("der die das und ein") == set()   # the German articles stay stop words
+
+
 def test_an_english_question_to_an_llm_that_writes_no_english_gets_the_english_quotation():
     model = RecordingLLM("这个房间被用作停尸间。")
     llm = ChatLLM(model=model, info=ModelInfo(role="llm", name="stub", source="path", weights="real"),

@@ -1,6 +1,8 @@
 """Timeline facts, the one-line missing-models note and the unsupported-answer guard (pure functions)."""
 from __future__ import annotations
 
+import pytest
+
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -128,10 +130,22 @@ def test_with_nothing_unknown_the_answer_streams_unguarded():
     roles = ("asr", "detector", "captioner", "ocr", "action")
     seen = video_context(perception([Observation(stage="caption", start=1, text="a man in a suit")], roles=roles))
     assert seen.header.unknown() == []
-    session = ChatSession(scripted_llm("He wears a black hoodie."), seen, evidence=False)
+    session = ChatSession(scripted_llm("He wears a suit."), seen, evidence=False)
     pieces: list[str] = []
-    assert session.ask("What clothes does he have on?", on_token=pieces.append) == "He wears a black hoodie."
-    assert "".join(pieces) == "He wears a black hoodie." and session.last_guard is None
+    assert session.ask("What clothes does he have on?", on_token=pieces.append) == "He wears a suit."
+    assert "".join(pieces) == "He wears a suit." and session.last_guard is None
+
+
+@pytest.mark.parametrize("invented", ["He wears a black hoodie.", "Er trägt einen schwarzen Pullover.",
+                                      "He is Robert Smith, born in 1961."])
+def test_a_whole_context_answer_naming_what_the_context_lacks_gives_way_to_the_entry_bearing_most(invented):
+    roles = ("asr", "detector", "captioner", "ocr", "action")
+    seen = video_context(perception([Observation(stage="caption", start=1, text="a man in a suit")], roles=roles))
+    session = ChatSession(scripted_llm(invented), seen, evidence=False)
+    pieces: list[str] = []
+    answer = session.ask("What is the man wearing?", on_token=pieces.append)
+    assert session.last_answer.checks == ("details",) and "a man in a suit" in answer, session.last_answer
+    assert "".join(pieces).endswith(answer)   # shown as it came, then the correction
 
 
 def test_evidence_first_says_what_could_not_be_seen_without_asking_the_llm():

@@ -64,3 +64,33 @@ def test_the_run_on_sentence_that_answers_outranks_a_short_one_sharing_a_word(em
     texts = [RUN_ON, RUN_ON_2, *SHORT]
     scores = embedding_scores(question, texts, embedder)
     assert int(np.argmax(scores)) == answer
+
+
+@pytest.mark.parametrize("question, said", [
+    ("What fruits are mentioned?", "We bought apples, pears and bananas at the market."),
+    ("What sports does he like?", "I love playing tennis and football on weekends."),
+    ("What is the weather forecast?", "Tomorrow it will rain in the north."),
+    ("Where is the get-together?", "We will gather in the town hall at noon.")])
+def test_a_close_paraphrase_is_quoted_rather_than_declined(embedder, question, said):
+    """The speech shares no word with the question, but its meaning is close: an invented answer gives way to
+    it, quoted with its time, not to "cannot tell"."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from chat.llm import ChatLLM
+    from chat.session import ChatSession
+    from perceive.records import ModelInfo, Observation, Perception, VideoInfo
+    from prompting.context import video_context
+
+    video = VideoInfo(path="v.mp4", duration=30.0, width=64, height=64, fps=25, has_audio=True)
+    obs = [Observation(stage="asr", start=2, end=6, text=said, language="en"),
+           Observation(stage="asr", start=12, end=15, text="Press the red button to start.", language="en")]
+    info = ModelInfo(role="asr", name="asr", source="path", weights="real")
+    context = video_context(Perception(video=video, fps_sampled=1.0, models=[info], observations=obs))
+    invented = "The video is about a famous chef who cooks dinner for the president in Paris."
+    llm = ChatLLM(GenericFakeChatModel(messages=iter([AIMessage(invented)])),
+                  ModelInfo(role="llm", name="scripted", source="path", weights="random"), 2048, 40,
+                  lambda text: len(text.split()))
+    session = ChatSession(llm, context, embedder=embedder, evidence=True, cite=False)
+    answer = session.ask(question)
+    assert session.last_answer.source == "quote" and said in answer and "cannot tell" not in answer, answer
