@@ -10,7 +10,8 @@ small function, testable alone, and the pipeline only calls them in order:
 4. :func:`generate`: the LLM, streamed through :class:`answer.stream.AnswerStream`
    (held back until checked whenever a check may replace it);
 5. :func:`answer.checks.run_checks`: the named checks, in order (a whole-context answer: the file name,
-   the guard, then names, numbers and looks the context lacks, which give way to the entry bearing most).
+   then the guard's stray words and the names, numbers and looks the context lacks, which give way, as
+   in an evidence-first answer, to the facts' draft or the entry bearing most).
 
 Two answers need no LLM: nothing bears on the question (``decline``), or the
 question's language is one the LLM declares it does not write (its evidence
@@ -199,13 +200,17 @@ class AnswerPipeline:
             return Answer(f"{NOT_SHOWN} (The file name is not evidence of what the video shows.)", "decline",
                           tuple(turn.context.entries), ("file_name",), raw)
         turn.guard = guard(raw, self.context, question) if guarded else None
-        if turn.guard is not None and turn.guard.replaced:
-            return Answer(turn.guard.answer, "decline", (), ("guard",), raw, turn.guard.unsupported)
         invented = unsupported_details(raw, seen, question) + unsupported_looks(raw, seen, turn.question)
-        if invented and self.guard:   # names, numbers, colours the context lacks: the entry bearing most instead
+        stray = turn.guard is not None and turn.guard.replaced
+        if stray or (invented and self.guard):
+            # as an evidence-first answer would: the facts' draft, else the entry bearing most, quoted, else
+            # "cannot tell" when none does
             ev = gather(self.context, turn.question, self.embedder, EVIDENCE_TOKENS, self.llm.count_tokens)
-            text, source = best_entry(Checking(raw, ev, self.context, seen))
-            return Answer(text, source, tuple(ev.entries), ("details",), raw, tuple(dict.fromkeys(invented)))
+            text, source = ((ev.draft, "quote" if ev.quoting else "fact_draft") if ev.draft
+                            else best_entry(Checking(raw, ev, self.context, seen)))
+            unsupported = (turn.guard.unsupported if stray else ()) + invented
+            return Answer(text, source, tuple(ev.entries) if source != "decline" else (),
+                          ("guard" if stray else "details",), raw, tuple(dict.fromkeys(unsupported)))
         return Answer(raw, "llm", tuple(turn.context.entries), (), raw)
 
     def _without_llm(self, turn: Turn, text: str, source: Source, on_token: Pieces) -> Turn:

@@ -126,6 +126,20 @@ def test_the_session_holds_back_and_replaces_an_unsupported_answer():
         "His biggest weakness is asking for help.") and "".join(pieces).startswith("His biggest")
 
 
+@pytest.mark.parametrize("question, lead", [("Was it filmed in a single take?", "No."),
+                                            ("Ist das Video ungeschnitten?", "Nein."),
+                                            ("Are there any cuts?", "Yes.")])
+def test_a_whole_context_answer_the_guard_replaces_gives_way_to_the_facts_draft(question, lead):
+    """Whole-context mode replaces a stray answer as evidence first does: with the draft the facts make."""
+    shots = [Observation(stage="shot", start=a, end=b, text="shot") for a, b in ((0, 20), (20, 60))]
+    context = video_context(perception(shots, roles=("asr", "detector", "shots")))
+    invented = "The film was edited in Adobe Premiere with many overlaid frames and hidden noise layers."
+    session = ChatSession(scripted_llm(invented), context, evidence=False)
+    answer = session.ask(question)
+    assert answer.startswith(f"{lead} Shots: 2 shots") and session.last_answer.source == "fact_draft", answer
+    assert session.last_answer.checks == ("guard",)
+
+
 def test_with_nothing_unknown_the_answer_streams_unguarded():
     roles = ("asr", "detector", "captioner", "ocr", "action")
     seen = video_context(perception([Observation(stage="caption", start=1, text="a man in a suit")], roles=roles))
