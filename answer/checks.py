@@ -18,6 +18,9 @@ replaces the answer ends the run, and its name goes into
 5. ``strays``: most of its content words are in neither the evidence nor the
    question (only compared within one language: a Chinese or German answer to
    English evidence is not "stray" for that).
+6. ``names``: a who or where question whose answer names none of the people or
+   places of the entry bearing most (for "where", the names after a place word:
+   "in London") keeps the answer and adds that entry, quoted, after it.
 Checks 3-5 give way to the entry that bears most on the question, quoted, or,
 when that entry shares no word with the question and is no close paraphrase of
 it either (cosine under :data:`answer.evidence.CLOSE_MEANING`), to "cannot
@@ -291,9 +294,37 @@ def check_strays(c: Checking) -> Verdict:
     return best_entry(c) if strays(c.answer, c.seen, c.evidence.question.text, languages=c.languages) else None
 
 
+def wanted_names(question: Question, entry_text: str) -> set[str]:
+    """The names in ``entry_text`` that would answer a who or where ``question`` (none the question names
+    itself); for "where", those after a place word of any language ("in London", "aus Berlin") when there are
+    any."""
+    if not question.asks & {"who", "where"}:
+        return set()
+    asked = {n.casefold() for n in names(question.text)}
+    found = {n for n in names(entry_text) if n.casefold() not in asked}
+    if "where" in question.asks:
+        words = {w for d in all_languages() for w in d.place_words}
+        before = marker_pattern(words).pattern
+        places = {n for n in found if re.search(rf"{before}\s+{re.escape(n)}\b", entry_text, re.I)}
+        found = places or found
+    return found
+
+
+def check_names(c: Checking) -> Verdict:
+    """For a who or where question: the answer names none of the people or places of the entry bearing most,
+    which follows it, quoted ("She grew up by the sea." then 'the speech says: "I grew up in Lisbon"')."""
+    best = c.evidence.best
+    if best is None or best.kind not in QUOTED_KINDS:
+        return None
+    wanted = wanted_names(c.evidence.question, said_text(best))
+    if not wanted or any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", c.answer, re.I) for n in wanted):
+        return None
+    return f"{c.answer.rstrip()} ({plain_answer(best).rstrip('.')})", "llm"
+
+
 CHECKS: tuple[tuple[str, Callable[[Checking], Verdict]], ...] = (
     ("file_name", check_file_name), ("draft", check_draft), ("details", check_details), ("meta", check_meta),
-    ("strays", check_strays))
+    ("strays", check_strays), ("names", check_names))
 """The checks, in the order they run."""
 
 

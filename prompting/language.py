@@ -45,6 +45,7 @@ class LanguageData:
     class_words: dict[str, frozenset[str]] = field(default_factory=dict)
     gloss: dict[str, str] = field(default_factory=dict)
     looks: dict[str, tuple[str, ...]] = field(default_factory=dict)   # colour and clothing words, by English key
+    place_words: tuple[str, ...] = ()   # the words before a place's name ("in London", "aus Berlin")
     letters: str = ""
     capitalised_nouns: bool = False   # German: a capital letter inside a sentence does not mark a name
     yes: str = "Yes."
@@ -65,7 +66,8 @@ def language_data(code: str) -> LanguageData | None:
         units=dict(raw.get("units", {})), time={k: tuple(v) for k, v in raw.get("time", {}).items()},
         asks={k: tuple(v) for k, v in raw.get("asks", {}).items()}, count_end=tuple(raw.get("count_end", ())),
         class_words={k: frozenset(v) for k, v in raw.get("class_words", {}).items()},
-        gloss=dict(raw.get("gloss", {})), looks={k: tuple(v) for k, v in raw.get("looks", {}).items()}, letters=raw.get("letters", ""),
+        gloss=dict(raw.get("gloss", {})), looks={k: tuple(v) for k, v in raw.get("looks", {}).items()},
+        place_words=tuple(raw.get("place_words", ())), letters=raw.get("letters", ""),
         capitalised_nouns=bool(raw.get("capitalised_nouns", False)), yes=raw.get("yes", "Yes."),
         no=raw.get("no", "No."))
 
