@@ -10,8 +10,9 @@ small function, testable alone, and the pipeline only calls them in order:
 4. :func:`generate`: the LLM, streamed through :class:`answer.stream.AnswerStream`
    (held back until checked whenever a check may replace it);
 5. :func:`answer.checks.run_checks`: the named checks, in order (a whole-context answer: the file name,
-   then the guard's stray words and the names, numbers and looks the context lacks, which give way, as
-   in an evidence-first answer, to the facts' draft or the entry bearing most).
+   then the guard's stray words, the names, numbers, times and looks the context lacks, and a yes or no
+   that the facts' draft contradicts, which give way, as in an evidence-first answer, to the facts' draft
+   or the entry bearing most).
 
 Two answers need no LLM: nothing bears on the question (``decline``), or the
 question's language is one the LLM declares it does not write (its evidence
@@ -29,9 +30,9 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 import prompts
 from answer.checks import (NOT_SHOWN, Checking, Guarded, best_entry, borrows_file_name, cannot_tell, guard,
-                           run_checks, unsupported_details, unsupported_looks)
+                           run_checks, unsupported_details, unsupported_looks, unsupported_times)
 from answer.evidence import EVIDENCE_TOKENS, select_evidence
-from answer.facts import draft_answer
+from answer.facts import draft_answer, polarity
 from answer.question import Question, parse_question
 from answer.quoted import quoted_answer
 from answer.records import Answer, Evidence, Source
@@ -187,7 +188,7 @@ class AnswerPipeline:
         return turn
 
     def _checked(self, turn: Turn, raw: str, question: str, guarded: bool) -> Answer:
-        """The checked answer: the evidence-first checks, or the file name and the guard for a whole context."""
+        """The checked answer: the evidence-first checks, or :meth:`_whole_context_checked`'s."""
         seen = "\n".join(e.line() for e in turn.context.entries)      # not the header: it names the file
         seen += "\n" + (self.context.header.speech_line() or "")       # but the language spoken is evidence
         ev = turn.evidence
@@ -196,21 +197,34 @@ class AnswerPipeline:
             checking = Checking(raw, ev, self.context, seen)
             text, source, fired = run_checks(checking)
             return Answer(text, source, tuple(ev.entries), fired, raw, checking.unsupported)
+        return self._whole_context_checked(turn, raw, question, guarded, seen)
+
+    def _whole_context_checked(self, turn: Turn, raw: str, question: str, guarded: bool, seen: str) -> Answer:
+        """A whole-context answer checked: the file name, the guard, details the context lacks, a contradicted
+        yes or no (see the module docstring)."""
         if borrows_file_name(raw, self.context.header, seen, question):
             return Answer(f"{NOT_SHOWN} (The file name is not evidence of what the video shows.)", "decline",
                           tuple(turn.context.entries), ("file_name",), raw)
         turn.guard = guard(raw, self.context, question) if guarded else None
-        invented = unsupported_details(raw, seen, question) + unsupported_looks(raw, seen, turn.question)
         stray = turn.guard is not None and turn.guard.replaced
-        if stray or (invented and self.guard):
+        invented = self.guard and (unsupported_details(raw, seen, question)
+                                   + unsupported_times(raw, Evidence(turn.question, entries=list(turn.context.entries)),
+                                                       seen + "\n" + question)
+                                   + unsupported_looks(raw, seen, turn.question))
+        ev = None
+        if stray or invented or turn.question.yes_no:
+            ev = gather(self.context, turn.question, self.embedder, EVIDENCE_TOKENS, self.llm.count_tokens)
+        said = polarity(ev.draft) if ev is not None and ev.draft else None
+        contradicts = bool(said) and polarity(raw) != said   # a yes/no fact: the answer's yes or no must agree
+        if stray or invented or contradicts:
             # as an evidence-first answer would: the facts' draft, else the entry bearing most, quoted, else
             # "cannot tell" when none does
-            ev = gather(self.context, turn.question, self.embedder, EVIDENCE_TOKENS, self.llm.count_tokens)
             text, source = ((ev.draft, "quote" if ev.quoting else "fact_draft") if ev.draft
                             else best_entry(Checking(raw, ev, self.context, seen)))
-            unsupported = (turn.guard.unsupported if stray else ()) + invented
-            return Answer(text, source, tuple(ev.entries) if source != "decline" else (),
-                          ("guard" if stray else "details",), raw, tuple(dict.fromkeys(unsupported)))
+            unsupported = (turn.guard.unsupported if stray else ()) + (invented or ())
+            fired = "guard" if stray else "details" if invented else "draft"
+            return Answer(text, source, tuple(ev.entries) if source != "decline" else (), (fired,), raw,
+                          tuple(dict.fromkeys(unsupported)))
         return Answer(raw, "llm", tuple(turn.context.entries), (), raw)
 
     def _without_llm(self, turn: Turn, text: str, source: Source, on_token: Pieces) -> Turn:

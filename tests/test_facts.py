@@ -140,6 +140,27 @@ def test_a_whole_context_answer_the_guard_replaces_gives_way_to_the_facts_draft(
     assert session.last_answer.checks == ("guard",)
 
 
+@pytest.mark.parametrize("question, wrong, lead", [("Was it filmed in a single take?", "Yes, it is one take.", "No."),
+                                                   ("Ist das Video ungeschnitten?", "Ja, ohne Schnitt.", "Nein."),
+                                                   ("Are there cuts in the clip?", "No, there are none.", "Yes.")])
+def test_a_whole_context_yes_or_no_that_the_facts_contradict_gives_way_to_the_draft(question, wrong, lead):
+    roles = ("asr", "detector", "captioner", "ocr", "action", "shots")   # nothing unknown: no guard
+    shots = [Observation(stage="shot", start=a, end=b, text="shot") for a, b in ((0, 20), (20, 60))]
+    session = ChatSession(scripted_llm(wrong), video_context(perception(shots, roles=roles)), evidence=False)
+    answer = session.ask(question)
+    assert answer.startswith(f"{lead} Shots: 2 shots") and session.last_answer.checks == ("draft",), answer
+
+
+@pytest.mark.parametrize("wrong", ["The man speaks again at 10:35.", "Um 1:02:03 spricht er wieder."])
+def test_a_whole_context_answer_naming_a_time_outside_the_video_gives_way(wrong):
+    roles = ("asr", "detector", "captioner", "ocr", "action")
+    speech = [Observation(stage="asr", start=2, end=5, text="My biggest weakness is asking for help")]
+    session = ChatSession(scripted_llm(wrong), video_context(perception(speech, roles=roles)), evidence=False)
+    answer = session.ask("When does the man speak about his biggest weakness?")
+    assert "10:35" not in answer and "1:02:03" not in answer and "asking for help" in answer, answer
+    assert session.last_answer.checks == ("details",)
+
+
 def test_with_nothing_unknown_the_answer_streams_unguarded():
     roles = ("asr", "detector", "captioner", "ocr", "action")
     seen = video_context(perception([Observation(stage="caption", start=1, text="a man in a suit")], roles=roles))
