@@ -7,7 +7,9 @@ answered from is known without it: the question's :class:`~answer.records.Eviden
 saying why, with the frame words ("spoken", "written on screen") taken from
 ``prompts/quoted_LANG.txt``. Speech and on-screen text are quoted in the
 language they were said or written in; other entries keep their context line.
-Languages without such a file get None (the LLM answers as usual).
+Languages without such a file get None (the LLM answers as usual). A yes or no
+that the facts state ("Gibt es Schnitte?" and the shots fact) comes first, in
+the asker's language.
 """
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 import prompts
 from prompting.context import TRANSLATED
 from prompting.format import quote
+from answer.facts import polarity
 from answer.records import QUOTED_KINDS, Evidence, said_text, span_text
-from prompting.language import language_name
+from prompting.language import data_for, language_name
 
 MAX_QUOTES = 3   # entries quoted at most, the one that bears most on the question first
 
@@ -71,8 +74,15 @@ def quoted_answer(evidence: Evidence, language: str) -> str | None:
         return phrases.none
     lines = quoted_lines(evidence, phrases) or [phrases.entry.format(line=f.text) for f in evidence.facts
                                                 if f.kind != "unknown"]
+    said = polarity(evidence.draft) if evidence.draft else None   # a yes/no the facts state comes first
+    computed = evidence.draft if evidence.draft and not evidence.quoting else None   # a count, the shots, ...
+    if computed:
+        body = computed.split(None, 1)[1] if said and " " in computed else computed
+        lines = [phrases.entry.format(line=body), *(line for line in lines if body.rstrip(".") not in line)]
     if not lines:
         return phrases.none
     intro = (phrases.unmatched.format(language=language_name(evidence.unmatched_language))
-             if evidence.unmatched_language else phrases.intro)
-    return "\n".join([intro, *(f"- {line}" for line in lines)])
+             if evidence.unmatched_language and not computed else phrases.intro)
+    words = data_for(language)
+    lead = [words.yes if said == "yes" else words.no] if said else []
+    return "\n".join([*lead, intro, *(f"- {line}" for line in lines)])

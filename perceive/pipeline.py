@@ -181,7 +181,8 @@ def perceive_video(path: str | Path, settings: PerceptionSettings | None = None,
         run.notes.append(note)
 
     run.observations.sort(key=lambda o: (o.start, list(STAGES).index(o.stage) if o.stage in STAGES else 99))
-    infos = [m.info() for s in stages for m in s.specs() if m]   # a stage without a model (shots) has none
+    infos = [m.info() for s in stages if s.name not in run.failed   # a stage without a model (shots) has none
+             for m in s.specs() if m]
     models = list({(i.role, i.name): i for i in infos}.values())
     timings = dict(run.timings)
     if "audio" in timings:  # the ASR stage's time includes decoding its audio, as it always has
@@ -332,6 +333,7 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)   # the audio thread may run beside
     span: float = 0.0                                               # the seconds of video this run perceives
     tracks: dict[str, float] = field(default_factory=dict)          # audio / frames -> seconds done
+    failed: set[str] = field(default_factory=set)                  # stages whose model could not be loaded
 
     def progress(self, track: str, label: str, done: float) -> None:
         """``track`` (``audio`` or ``frames``) is at ``done`` seconds: report ``label`` at the whole run's position,
@@ -350,10 +352,21 @@ class _Run:
             self.observations += observations
 
     def step(self, stage: Stage, step: str, frames: int, work, *args, keep: bool = True) -> list[Observation]:
-        """Run ``work(*args)`` as ``stage``'s ``step``, timed and reported; its observations are kept (or returned)."""
+        """Run ``work(*args)`` as ``stage``'s ``step``, timed and reported; its observations are kept (or returned).
+
+        A stage whose model turns out unavailable when it loads (a hub download without a network) is
+        skipped from then on, with the note that says how to provide it."""
+        if stage.name in self.failed:
+            return []
         self.hooks.on_stage_start(stage, step, frames)
         t0 = time.perf_counter()
-        out = work(*args)
+        try:
+            out = work(*args)
+        except ModelUnavailable as exc:
+            with self.lock:   # the note is shown with the others (chat.api.context_of)
+                self.failed.add(stage.name)
+                self.notes.append(Note.no_model(stage.name, exc))
+            return []
         seconds = time.perf_counter() - t0
         self.add(stage.name, seconds)
         self.hooks.on_stage_end(stage, step, seconds, out)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from perceive.models import ResolvedModel, model_cache
+from perceive.models import ModelUnavailable, ResolvedModel, model_cache
 from perceive.records import ModelInfo, Observation, VideoInfo
 from perceive.video import Frame
 
@@ -58,7 +58,21 @@ class Stage(ABC):
             return self.load_model()
         key = (type(self).load_model.__qualname__, self.spec.backend, self.spec.location, self.device,
                *self.load_options())
-        return model_cache().get(key, self.load_model)
+        return model_cache().get(key, self._load_or_say_why)
+
+    def _load_or_say_why(self) -> Any:
+        """:meth:`load_model`; a hub model that cannot be fetched (no network) is :class:`ModelUnavailable`,
+        so its stage is skipped with a note that says how to provide it, not a traceback."""
+        try:
+            return self.load_model()
+        except OSError as exc:   # ConnectionError, requests' and huggingface_hub's network errors
+            if self.spec is None or self.spec.source != "hub":
+                raise
+            why = " ".join(str(exc).split())[:160]
+            raise ModelUnavailable(
+                f"{self.spec.role} model '{self.spec.location}' could not be downloaded ({type(exc).__name__}: "
+                f"{why}); with a network, `videochat models pull` fetches it; offline, provide it with "
+                f"--model {self.spec.role}=PATH") from exc
 
     def load_options(self) -> tuple:
         """Options that shape the loaded model beyond its location and device (part of its cache key)."""

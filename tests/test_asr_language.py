@@ -404,6 +404,25 @@ def test_an_english_only_llm_answers_a_german_question_by_quoting_the_evidence(e
     assert len(model.sent) == 1
 
 
+@pytest.mark.parametrize("question, cut, lead", [
+    ("Gibt es Schnitte im Video?", True, "Ja."), ("Ist das Video ungeschnitten?", True, "Nein."),
+    ("Ist das Video ungeschnitten?", False, "Ja."), ("视频里有剪辑吗？", True, "是。"),
+    ("¿Está grabado en una sola toma?", True, "No.")])
+def test_a_quoted_answer_to_a_yes_no_question_the_facts_answer_starts_with_yes_or_no(question, cut, lead):
+    """An LLM that does not write the question's language: the evidence quoted, the facts' yes or no first."""
+    model = RecordingLLM("unused")
+    llm = ChatLLM(model=model, info=ModelInfo(role="llm", name="stub", source="path", weights="real"),
+                  n_ctx=4096, max_tokens=64, count_tokens=lambda text: len(text) // 3 + 1, languages=("en",))
+    spans = ((0, 2), (2, 6)) if cut else ((0, 6),)
+    observations = [Observation(stage="shot", start=a, end=b, text="shot") for a, b in spans]
+    observations.append(asr(0.4, 4.6, "Welcome to the show.", language="en", language_probability=0.98))
+    shots = ModelInfo(role="shots", name="shots", source="path", weights="real")
+    base = perception(observations, duration=6.0)
+    context = video_context(base.model_copy(update={"models": [*base.models, shots]}))
+    answer = ChatSession(llm, context, cite=False, evidence=True).ask(question)
+    assert model.sent == [] and answer.splitlines()[0] == lead and "Shots: " in answer, answer
+
+
 def test_a_chinese_question_finds_chinese_speech_and_is_answered_in_chinese():
     session, model = english_only_session("我认为跑步最重要的就是给我带来了身体健康", "zh", evidence=True)
     answer = session.ask("说话的人认为跑步最重要的是什么？")

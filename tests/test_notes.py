@@ -53,3 +53,41 @@ def test_a_perception_cached_with_string_notes_still_loads_typed():
     assert [n.render() for n in loaded.notes] == old["notes"]          # the same words as before
     again = Perception.model_validate_json(loaded.model_dump_json())   # and the new form round-trips
     assert again.notes == loaded.notes
+
+
+def test_a_hub_model_that_cannot_be_downloaded_skips_its_stage_with_a_note(tmp_path):
+    """Online without a network: the detector's hub download fails when it loads. The stage is skipped with a
+    note saying how to provide the model; the other stages run and the perception is complete."""
+    import shutil
+    from pathlib import Path
+
+    import pytest
+
+    from perceive.detect import DetectionStage
+    from perceive.models import ResolvedModel
+    from perceive.pipeline import perceive_video
+    from perceive.shots import ShotStage
+
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg is absent")
+
+    class Unreachable(DetectionStage):
+        def load_model(self):
+            raise ConnectionError("Download failure for https://example.invalid/yolo11n.pt. Environment may be offline.")
+
+    hub = ResolvedModel("detector", "yolo11n.pt", "ultralytics", "yolo11n.pt", "hub")
+    stages = [Unreachable(hub), ShotStage(None)]
+    video = Path(__file__).resolve().parents[1] / "samples" / "silent.mp4"
+    perception = perceive_video(video, PerceptionSettings(stages=("detection", "shots")), stages=stages, notes=[])
+    [note] = [n for n in perception.notes if n.stage == "detection"]
+    assert note.missing_model and "could not be downloaded" in note.fix and "--model detector=PATH" in note.fix
+    assert any(o.stage == "shot" for o in perception.observations)           # the other stage ran
+    assert all(m.role != "detector" for m in perception.models)              # and no detector is claimed
+
+    class Broken(DetectionStage):   # a local model that fails to load is a real error, not a note
+        def load_model(self):
+            raise FileNotFoundError("no such file: model.pt")
+
+    local = ResolvedModel("detector", "model.pt", "ultralytics", "/nowhere/model.pt", "path")
+    with pytest.raises(FileNotFoundError):
+        perceive_video(video, PerceptionSettings(stages=("detection",)), stages=[Broken(local)], notes=[])
