@@ -18,7 +18,9 @@ replaces the answer ends the run, and its name goes into
 5. ``strays``: most of its content words are in neither the evidence nor the
    question (only compared within one language: a Chinese or German answer to
    English evidence is not "stray" for that).
-6. ``names``: a who or where question whose answer names none of the people or
+6. ``sentences``: of an answer of several sentences, those that stray (as in 5)
+   are dropped, the others kept.
+7. ``names``: a who or where question whose answer names none of the people or
    places of the entry bearing most (for "where", the names after a place word:
    "in London") keeps the answer and adds that entry, quoted, after it.
 Checks 3-5 give way to the entry that bears most on the question, quoted, or,
@@ -294,6 +296,22 @@ def check_strays(c: Checking) -> Verdict:
     return best_entry(c) if strays(c.answer, c.seen, c.evidence.question.text, languages=c.languages) else None
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+
+
+def check_sentences(c: Checking) -> Verdict:
+    """An answer of several sentences keeps those that stay with the evidence: a sentence most of whose words
+    (and at least two) nothing given holds is dropped ("... not available due to copyright restrictions")."""
+    sentences = [x for x in _SENTENCE_END.split(c.answer.strip()) if x.strip()]
+    if len(sentences) < 2:
+        return None
+    kept = [x for x in sentences if not strays(x, c.seen, c.evidence.question.text, languages=c.languages)]
+    if not kept or len(kept) == len(sentences):
+        return None
+    joiner = "" if _cjk(c.answer) else " "
+    return joiner.join(kept), "llm"
+
+
 def wanted_names(question: Question, entry_text: str) -> set[str]:
     """The names in ``entry_text`` that would answer a who or where ``question`` (none the question names
     itself); for "where", those after a place word of any language ("in London", "aus Berlin") when there are
@@ -324,8 +342,11 @@ def check_names(c: Checking) -> Verdict:
 
 CHECKS: tuple[tuple[str, Callable[[Checking], Verdict]], ...] = (
     ("file_name", check_file_name), ("draft", check_draft), ("details", check_details), ("meta", check_meta),
-    ("strays", check_strays), ("names", check_names))
+    ("strays", check_strays), ("sentences", check_sentences), ("names", check_names))
 """The checks, in the order they run."""
+
+AMENDING = frozenset({"sentences"})
+"""Checks that amend the answer (it stays the LLM's) and let the later checks read the amended one."""
 
 
 def unsupported_times(answer: str, evidence: Evidence, known: str, slack: float = 2.0) -> tuple[str, ...]:
@@ -344,15 +365,20 @@ def unsupported_times(answer: str, evidence: Evidence, known: str, slack: float 
 
 
 def run_checks(c: Checking) -> tuple[str, Source, tuple[str, ...]]:
-    """The answer after :data:`CHECKS`: its text, its source and the name of the check that changed it."""
+    """The answer after :data:`CHECKS`: its text, its source and the names of the checks that changed it (a
+    check in :data:`AMENDING` changes the answer and the run goes on with it; any other ends the run)."""
     asked = c.evidence.question
     c.unsupported = tuple(dict.fromkeys(unsupported_details(c.answer, c.seen, asked.text)
                                         + unsupported_times(c.answer, c.evidence, c.seen + "\n" + asked.text)
                                         + unsupported_looks(c.answer, c.seen, asked)))
+    fired: tuple[str, ...] = ()
     for name, check in CHECKS:
         verdict = check(c)
         if verdict is not None:
             text, source = verdict
-            return text, source, (name,)
-    return c.answer, "llm", ()
+            fired += (name,)
+            if name not in AMENDING:
+                return text, source, fired
+            c.answer = text
+    return c.answer, "llm", fired
 

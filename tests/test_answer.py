@@ -365,6 +365,26 @@ def test_a_who_answer_naming_nobody_gets_the_name_after():
     assert session.last_answer.checks == ("names",)
 
 
+@pytest.mark.parametrize("question, answer, kept, dropped", [
+    ("Who wrote the book?", "Karl Marx and Friedrich Engels wrote the Manifesto of the Communist Party. It was "
+     "banned everywhere.", "Karl Marx and Friedrich Engels wrote the Manifesto of the Communist Party.", "banned"),
+    ("Who wrote the book?", "The Manifesto of the Communist Party is by Karl Marx and Friedrich Engels! Critics "
+     "hated its tone.", "The Manifesto of the Communist Party is by Karl Marx and Friedrich Engels!", "Critics"),
+    ("Wer hat das Buch geschrieben?", "Das Manifest der Kommunistischen Partei stammt von Karl Marx und Friedrich "
+     "Engels. Später verbrannte man es.", "Das Manifest der Kommunistischen Partei stammt von Karl Marx und "
+     "Friedrich Engels.", "verbrannte")])
+def test_a_sentence_that_strays_is_dropped_and_the_others_are_kept(question, answer, kept, dropped):
+    german = question.startswith("Wer")   # German speech for the German answer: strays compare one language
+    said = ("Das Manifest der Kommunistischen Partei von Karl Marx und Friedrich Engels." if german
+            else "Manifesto of the Communist Party by Karl Marx and Frederick Engels.")
+    context = context_of([speech(0, 6, said, "de" if german else "en")], roles=("asr", "ocr"),
+                         texts=[(0, 60, "Manifesto Karl Marx & Friedrich Engels")])
+    session = ChatSession(scripted(answer), context, evidence=True, cite=False)
+    text = session.ask(question)
+    assert text == kept and dropped not in text and session.last_answer.source == "llm", session.last_answer
+    assert session.last_answer.checks == ("sentences",)
+
+
 def bilingual_subtitles():
     """A silent film clip with burned-in Chinese and English subtitles (one text entry each)."""
     return context_of([], roles=("ocr",), duration=30.0,
