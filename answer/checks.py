@@ -273,8 +273,8 @@ def check_draft(c: Checking) -> Verdict:
     if not draft:
         return None
     question = ev.question.text
-    if keeps_facts(c.answer, draft, question=question) and not strays(c.answer, c.seen, question, languages=c.languages) and (
-            not c.unsupported):
+    kept = keeps_facts(c.answer, draft, question=question)
+    if kept and not strays(c.answer, c.seen, question, languages=c.languages) and not c.unsupported:
         return None
     if ev.quoting and draws_on(c.answer, draft, question, c.languages) and not c.unsupported:
         return f"{c.answer.rstrip()} ({draft.rstrip('.')})", "llm"   # the short answer, then what it rests on
@@ -312,6 +312,11 @@ def check_sentences(c: Checking) -> Verdict:
     return joiner.join(kept), "llm"
 
 
+@cache
+def _place_words() -> re.Pattern:
+    return marker_pattern({w for d in all_languages() for w in d.place_words})
+
+
 def wanted_names(question: Question, entry_text: str) -> set[str]:
     """The names in ``entry_text`` that would answer a who or where ``question`` (none the question names
     itself); for "where", those after a place word of any language ("in London", "aus Berlin") when there are
@@ -321,8 +326,7 @@ def wanted_names(question: Question, entry_text: str) -> set[str]:
     asked = {n.casefold() for n in names(question.text)}
     found = {n for n in names(entry_text) if n.casefold() not in asked}
     if "where" in question.asks:
-        words = {w for d in all_languages() for w in d.place_words}
-        before = marker_pattern(words).pattern
+        before = _place_words().pattern
         places = {n for n in found if re.search(rf"{before}\s+{re.escape(n)}\b", entry_text, re.I)}
         found = places or found
     return found
@@ -364,13 +368,19 @@ def unsupported_times(answer: str, evidence: Evidence, known: str, slack: float 
     return tuple(out)
 
 
+def unsupported_in(answer: str, evidence: Evidence, seen: str) -> tuple[str, ...]:
+    """The names, numbers, clock times, colours and clothes of ``answer`` that neither ``seen`` (what the LLM
+    was given) nor the question holds (times: nor near an entry or fact of ``evidence``), each once."""
+    asked = evidence.question
+    return tuple(dict.fromkeys(unsupported_details(answer, seen, asked.text)
+                               + unsupported_times(answer, evidence, seen + "\n" + asked.text)
+                               + unsupported_looks(answer, seen, asked)))
+
+
 def run_checks(c: Checking) -> tuple[str, Source, tuple[str, ...]]:
     """The answer after :data:`CHECKS`: its text, its source and the names of the checks that changed it (a
     check in :data:`AMENDING` changes the answer and the run goes on with it; any other ends the run)."""
-    asked = c.evidence.question
-    c.unsupported = tuple(dict.fromkeys(unsupported_details(c.answer, c.seen, asked.text)
-                                        + unsupported_times(c.answer, c.evidence, c.seen + "\n" + asked.text)
-                                        + unsupported_looks(c.answer, c.seen, asked)))
+    c.unsupported = unsupported_in(c.answer, c.evidence, c.seen)
     fired: tuple[str, ...] = ()
     for name, check in CHECKS:
         verdict = check(c)

@@ -160,13 +160,11 @@ def overview(entries: list[Entry], most: int = MAX_ENTRIES) -> list[int]:
                                  most - len(said)))
 
 
-def bearing_most(picked: list[Entry], inside: set[int], entries: list[Entry], asked: set[str],
-                 scores: dict[int, float]) -> Entry | None:
-    """The entry of ``picked`` that bears most on the question: one inside the spans it names first, then the
-    one sharing most of its topic words (``asked``; at least :data:`MIN_SHARED`), then the best scored. Shared words before the score: a
-    long run-on sentence that holds three of the words asked about answers better than a short one holding one,
-    whatever a sentence vector diluted by the rest of the run-on says."""
-    within = {id(entries[i]) for i in inside}
+def bearing_most(picked: list[Entry], within: set[int], asked: set[str], scores: dict[int, float]) -> Entry | None:
+    """The entry of ``picked`` that bears most on the question: one inside the spans it names (``within``: their
+    ids) first, then the one sharing most of its topic words (``asked``; at least :data:`MIN_SHARED`), then the
+    best scored. Shared words before the score: a long run-on sentence that holds three of the words asked
+    about answers better than a short one holding one, whatever a vector diluted by the rest of it says."""
 
     def shared(e: Entry) -> int:   # one shared word ("doing") is no sign of bearing: the score decides then
         n = len(asked & content_words(e.search or e.text))
@@ -195,7 +193,7 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
     scores = [float(s) + b for s, b in zip(raw, bonus)]
     spans = resolve_spans(question, duration_of(context))
     inside = [i for i, e in enumerate(entries) if spans and any(s.overlaps(e.start, e.end, 0.5) for s in spans)]
-    in_spans = set(inside)
+    within = {id(entries[i]) for i in inside}   # before the kinds asked for join ``inside``
     named = [i for i, e in enumerate(entries) if wants_name and e.kind in QUOTED_KINDS and names(e.text)]
     if kinds or named:   # the kinds asked for ("written" -> text, "who" -> names) next, best first, up to half
         asked_kind = sorted((i for i, e in enumerate(entries) if (e.kind in kinds or i in named) and i not in inside),
@@ -224,7 +222,7 @@ def select_evidence(question: Question, context: VideoContext, embedder: TextEmb
         used += cost
     picked = [entries[i] for i in sorted(chosen)]
     by_id = {id(e): s for e, s in zip(entries, scores)}
-    best = bearing_most(picked, in_spans, entries, asked, by_id) if not unmatched_language else None
+    best = bearing_most(picked, within, asked, by_id) if not unmatched_language else None
     if unmatched_language:
         status.append(f"The question could not be matched with the speech (in {unmatched_language}); "
                       "an overview of the video follows.")

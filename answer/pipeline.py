@@ -30,7 +30,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 import prompts
 from answer.checks import (NOT_SHOWN, Checking, Guarded, best_entry, borrows_file_name, cannot_tell, guard,
-                           run_checks, unsupported_details, unsupported_looks, unsupported_times)
+                           run_checks, unsupported_in)
 from answer.evidence import EVIDENCE_TOKENS, select_evidence
 from answer.facts import draft_answer, polarity
 from answer.question import Question, parse_question
@@ -207,10 +207,8 @@ class AnswerPipeline:
                           tuple(turn.context.entries), ("file_name",), raw)
         turn.guard = guard(raw, self.context, question) if guarded else None
         stray = turn.guard is not None and turn.guard.replaced
-        invented = self.guard and (unsupported_details(raw, seen, question)
-                                   + unsupported_times(raw, Evidence(turn.question, entries=list(turn.context.entries)),
-                                                       seen + "\n" + question)
-                                   + unsupported_looks(raw, seen, turn.question))
+        whole = Evidence(turn.question, entries=list(turn.context.entries))
+        invented = unsupported_in(raw, whole, seen) if self.guard else ()
         ev = None
         if stray or invented or turn.question.yes_no:
             ev = gather(self.context, turn.question, self.embedder, EVIDENCE_TOKENS, self.llm.count_tokens)
@@ -221,7 +219,7 @@ class AnswerPipeline:
             # "cannot tell" when none does
             text, source = ((ev.draft, "quote" if ev.quoting else "fact_draft") if ev.draft
                             else best_entry(Checking(raw, ev, self.context, seen)))
-            unsupported = (turn.guard.unsupported if stray else ()) + (invented or ())
+            unsupported = (turn.guard.unsupported if stray else ()) + invented
             fired = "guard" if stray else "details" if invented else "draft"
             return Answer(text, source, tuple(ev.entries) if source != "decline" else (), (fired,), raw,
                           tuple(dict.fromkeys(unsupported)))

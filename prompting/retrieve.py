@@ -113,25 +113,31 @@ def passages(text: str, width: int = PASSAGE_WORDS) -> list[str]:
     if len(words) <= 1.5 * width:
         return []
     step = width // 2
-    starts = range(0, max(len(words) - width, 0) + step, step)
-    return [" ".join(words[i:i + width]) for i in starts if words[i:i + width]]
+    return [" ".join(words[i:i + width]) for i in range(0, len(words) - width + step, step)]
+
+
+def _with_passages(texts: list[str]) -> dict[str, list[str]]:
+    """Each distinct text of ``texts`` and its :func:`passages`."""
+    return {t: passages(t) for t in dict.fromkeys(texts)}
+
+
+def _pieces(parts: dict[str, list[str]]) -> list[str]:
+    return list(dict.fromkeys([*parts, *(p for ps in parts.values() for p in ps)]))
 
 
 def scored_texts(texts: list[str]) -> list[str]:
     """What :func:`embedding_scores` embeds of ``texts``: each distinct text, then its passages."""
-    unique = list(dict.fromkeys(texts))
-    return list(dict.fromkeys(unique + [p for t in unique for p in passages(t)]))
+    return _pieces(_with_passages(texts))
 
 
 def embedding_scores(question: str, texts: list[str], embedder: TextEmbedder) -> np.ndarray:
     """Cosine similarity of each text to the question, a long text's the best of its own and its
     :func:`passages`' (each distinct text and passage embedded once)."""
-    unique = list(dict.fromkeys(texts))
-    parts = {t: passages(t) for t in unique}
-    pieces = scored_texts(unique)
+    parts = _with_passages(texts)
+    pieces = _pieces(parts)
     vectors = embedder.embed([question] + pieces)
     sims = dict(zip(pieces, vectors[1:] @ vectors[0]))
-    best = {t: max([sims[t]] + [sims[p] for p in parts[t]]) for t in unique}
+    best = {t: max([sims[t]] + [sims[p] for p in ps]) for t, ps in parts.items()}
     return np.array([best[t] for t in texts], dtype=float)
 
 
